@@ -1,0 +1,57 @@
+// ONNX Runtime sessions for compiled graphs: provider choice with a clear CPU fallback, and
+// conversion between our typed arrays and ort.Tensor.
+
+import * as ort from 'onnxruntime-node';
+import { DType, Shape, TypedArray } from '../graph/graph';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  device?: Device;
+  /** Intra-op threads (CPU). Defaults to ORT's choice. */
+  threads?: number;
+  /** Called with a human-readable reason when the requested device is unavailable and CPU is used. */
+  onFallback?: (reason: string) => void;
+}
+
+export interface CompiledSession {
+  readonly session: ort.InferenceSession;
+  readonly device: Device;
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', int32: 'int32', uint32: 'uint32', bool: 'bool',
+};
+
+export function tensor(dtype: DType, shape: Shape, data: TypedArray): ort.Tensor {
+  return new ort.Tensor(ORT_TYPE[dtype], data as never, [...shape]);
+}
+
+/** Explains a CUDA provider load failure in words a user can act on. */
+export function explainCudaFailure(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const lib = /lib[\w.+-]+\.so[\d.]*/.exec(msg)?.[0];
+  if (lib) {
+    return `CUDA is not usable: ${lib} could not be loaded. Install the CUDA 13 runtime and cuDNN 9 (or point LD_LIBRARY_PATH at them, e.g. a PyTorch cu130 environment's nvidia/*/lib), and place libonnxruntime_providers_cuda.so beside libonnxruntime.so. Training continues on the CPU.`;
+  }
+  return `CUDA is not usable (${msg.split('\n')[0]}). Training continues on the CPU.`;
+}
+
+export async function createSession(model: Uint8Array, o: SessionOptions = {}): Promise<CompiledSession> {
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    logSeverityLevel: 4,
+    ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
+  };
+  if (o.device === 'cuda') {
+    try {
+      const session = await ort.InferenceSession.create(model, { ...base, executionProviders: [{ name: 'cuda' }, 'cpu'] });
+      return { session, device: 'cuda' };
+    } catch (err) {
+      (o.onFallback ?? (() => {}))(explainCudaFailure(err));
+    }
+  }
+  const session = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] });
+  return { session, device: 'cpu' };
+}

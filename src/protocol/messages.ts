@@ -1,0 +1,280 @@
+// The messages exchanged by the extension host, the training worker and the dashboard webview.
+// Both ends of every channel import this one file, so a message's shape cannot drift between them.
+//
+//   worker  -> host     ready, runStarted, stepMetrics, evalMetrics, runFinished, runFailed,
+//                       responses to startRun / stopRun
+//   host    -> worker   startRun, stopRun (requests: answered by id)
+//   host    -> webview  metrics
+//   webview -> host     ready
+//
+// A notification is `{ method, params }`; a request adds a numeric `id`; its response is
+// `{ id, method, result }` or `{ id, method, error }`. Every guard checks the params' shape, not just
+// the method name: worker_threads and webviews hand over whatever the other side posted.
+// Numbers may be NaN or Infinity (a diverging loss is still worth showing): both channels use the
+// structured clone algorithm, which keeps them.
+//
+// Each receiver posts `ready` once its listener is installed; senders queue until then (readyQueue.ts).
+
+/** Bumped when a message changes incompatibly; sent in `ready` so a stale bundle is caught. */
+export const PROTOCOL_VERSION = 1;
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A type guard; `shape` below checks at compile time that a guard covers every field of its type. */
+export type Check<T> = (value: unknown) => value is T;
+
+// ---- guards ------------------------------------------------------------------------------------
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export const isNumber: Check<number> = (v): v is number => typeof v === 'number';
+export const isString: Check<string> = (v): v is string => typeof v === 'string';
+export const isBoolean: Check<boolean> = (v): v is boolean => typeof v === 'boolean';
+export const isStep: Check<number> = (v): v is number => Number.isInteger(v) && (v as number) >= 0;
+export const isPositiveInteger: Check<number> = (v): v is number => Number.isInteger(v) && (v as number) >= 1;
+
+export function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (v): v is T | undefined => v === undefined || check(v);
+}
+
+export function arrayOf<T>(check: Check<T>): Check<T[]> {
+  return (v): v is T[] => Array.isArray(v) && v.every(check);
+}
+
+export function recordOf<T>(check: Check<T>): Check<Record<string, T>> {
+  return (v): v is Record<string, T> => isRecord(v) && Object.values(v).every(check);
+}
+
+export function oneOf<const T extends readonly string[]>(...values: T): Check<T[number]> {
+  return (v): v is T[number] => typeof v === 'string' && values.includes(v);
+}
+
+/** Checks an object field by field; extra fields are allowed (a newer sender may add some). */
+export function shape<T extends object>(fields: { [K in keyof T]-?: Check<T[K]> }): Check<T> {
+  return (v): v is T =>
+    isRecord(v) && (Object.keys(fields) as (keyof T & string)[]).every((k) => fields[k](v[k]));
+}
+
+export const isJsonValue: Check<JsonValue> = (v): v is JsonValue => {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(isJsonValue);
+  return isRecord(v) && Object.values(v).every(isJsonValue);
+};
+export const isJsonObject: Check<JsonObject> = (v): v is JsonObject => isRecord(v) && isJsonValue(v);
+
+// ---- message types -----------------------------------------------------------------------------
+
+export interface NotificationMessage<M extends string, P> {
+  readonly method: M;
+  readonly params: P;
+}
+
+export interface RequestMessage<M extends string, P> {
+  readonly id: number;
+  readonly method: M;
+  readonly params: P;
+}
+
+export interface ResponseError {
+  readonly message: string;
+}
+
+export type ResponseMessage<M extends string, R> =
+  | { readonly id: number; readonly method: M; readonly result: R }
+  | { readonly id: number; readonly method: M; readonly error: ResponseError };
+
+const isResponseError = shape<ResponseError>({ message: isString });
+
+/** A one-way message. */
+export class NotificationType<M extends string, P> {
+  constructor(
+    readonly method: M,
+    private readonly checkParams: Check<P>,
+  ) {}
+
+  create(params: P): NotificationMessage<M, P> {
+    return { method: this.method, params };
+  }
+
+  is(msg: unknown): msg is NotificationMessage<M, P> {
+    return isRecord(msg) && msg.method === this.method && !('id' in msg) && this.checkParams(msg.params);
+  }
+}
+
+/** A message that expects exactly one response carrying the same id. */
+export class RequestType<M extends string, P, R> {
+  constructor(
+    readonly method: M,
+    private readonly checkParams: Check<P>,
+    private readonly checkResult: Check<R>,
+  ) {}
+
+  create(id: number, params: P): RequestMessage<M, P> {
+    return { id, method: this.method, params };
+  }
+
+  is(msg: unknown): msg is RequestMessage<M, P> {
+    return isRecord(msg) && msg.method === this.method && isPositiveInteger(msg.id) && this.checkParams(msg.params);
+  }
+
+  respond(id: number, result: R): ResponseMessage<M, R> {
+    return { id, method: this.method, result };
+  }
+
+  fail(id: number, message: string): ResponseMessage<M, R> {
+    return { id, method: this.method, error: { message } };
+  }
+
+  isResponse(msg: unknown): msg is ResponseMessage<M, R> {
+    if (!isRecord(msg) || msg.method !== this.method || !isPositiveInteger(msg.id) || 'params' in msg) return false;
+    return 'error' in msg ? isResponseError(msg.error) : 'result' in msg && this.checkResult(msg.result);
+  }
+}
+
+// ---- handshake ---------------------------------------------------------------------------------
+
+export interface ReadyParams {
+  /** PROTOCOL_VERSION of the side that sends it. */
+  readonly protocol: number;
+}
+/** worker -> host and webview -> host: "my listener is installed, send what you queued". */
+export const Ready = new NotificationType('ready', shape<ReadyParams>({ protocol: isPositiveInteger }));
+
+// ---- worker -> host ----------------------------------------------------------------------------
+
+export interface RunStartedParams {
+  readonly runId: string;
+  /** The run's folder, absolute: config, metrics log and checkpoints live there. */
+  readonly runDir: string;
+  /** The step training starts from: 0, or the checkpoint's step on a resume. */
+  readonly startStep: number;
+  readonly totalSteps: number;
+}
+export const RunStarted = new NotificationType(
+  'runStarted',
+  shape<RunStartedParams>({ runId: isString, runDir: isString, startStep: isStep, totalSteps: isStep }),
+);
+
+export interface StepMetricsParams {
+  readonly runId: string;
+  readonly step: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly gradNorm?: number;
+  readonly tokensPerSec: number;
+}
+export const isStepMetricsParams = shape<StepMetricsParams>({
+  runId: isString,
+  step: isStep,
+  loss: isNumber,
+  lr: isNumber,
+  gradNorm: optional(isNumber),
+  tokensPerSec: isNumber,
+});
+export const StepMetrics = new NotificationType('stepMetrics', isStepMetricsParams);
+
+export interface EvalMetricsParams {
+  readonly runId: string;
+  readonly step: number;
+  /** The dataset split evaluated, e.g. 'validation'. */
+  readonly split: string;
+  /** Metric name -> value, e.g. { loss: 2.1, perplexity: 8.2, exactMatch: 0.4 }. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+export const isEvalMetricsParams = shape<EvalMetricsParams>({
+  runId: isString,
+  step: isStep,
+  split: isString,
+  metrics: recordOf(isNumber),
+});
+export const EvalMetrics = new NotificationType('evalMetrics', isEvalMetricsParams);
+
+export interface RunFinishedParams {
+  readonly runId: string;
+  readonly step: number;
+  /** 'completed': reached totalSteps; 'stopped': a stopRun request ended it early. */
+  readonly reason: 'completed' | 'stopped';
+  /** The last checkpoint written, relative to the run folder, if any. */
+  readonly checkpoint?: string;
+}
+export const RunFinished = new NotificationType(
+  'runFinished',
+  shape<RunFinishedParams>({
+    runId: isString,
+    step: isStep,
+    reason: oneOf('completed', 'stopped'),
+    checkpoint: optional(isString),
+  }),
+);
+
+/** An error in words the user understands: what happened, where, and what to do. */
+export interface RunFailedParams {
+  readonly runId?: string;
+  readonly message: string;
+  readonly file?: string;
+  /** 1-based line in `file`. */
+  readonly line?: number;
+  readonly fix?: string;
+}
+export const RunFailed = new NotificationType(
+  'runFailed',
+  shape<RunFailedParams>({
+    runId: optional(isString),
+    message: isString,
+    file: optional(isString),
+    line: optional(isPositiveInteger),
+    fix: optional(isString),
+  }),
+);
+
+// ---- host -> worker ----------------------------------------------------------------------------
+
+export interface StartRunParams {
+  /** The run config as JSON; the engine validates it and answers with an error it can explain. */
+  readonly config: JsonObject;
+}
+export interface StartRunResult {
+  readonly runId: string;
+}
+export const StartRun = new RequestType(
+  'startRun',
+  shape<StartRunParams>({ config: isJsonObject }),
+  shape<StartRunResult>({ runId: isString }),
+);
+
+export interface StopRunParams {
+  readonly runId: string;
+}
+export interface StopRunResult {
+  /** false when no such run was active (it had already finished). */
+  readonly stopped: boolean;
+}
+export const StopRun = new RequestType(
+  'stopRun',
+  shape<StopRunParams>({ runId: isString }),
+  shape<StopRunResult>({ stopped: isBoolean }),
+);
+
+// ---- host -> webview ---------------------------------------------------------------------------
+
+export interface MetricsParams {
+  readonly runId: string;
+  /** true: drop what is shown and start over from this batch (a new run, or a reloaded webview). */
+  readonly reset: boolean;
+  readonly steps: readonly StepMetricsParams[];
+  readonly evals: readonly EvalMetricsParams[];
+}
+/** A batch: the host coalesces step events so the webview redraws a few times a second at most. */
+export const Metrics = new NotificationType(
+  'metrics',
+  shape<MetricsParams>({
+    runId: isString,
+    reset: isBoolean,
+    steps: arrayOf(isStepMetricsParams),
+    evals: arrayOf(isEvalMetricsParams),
+  }),
+);
