@@ -1,0 +1,125 @@
+// Layers shared by the model families, composed from graph primitives.
+// `precise` (float64 check graphs) decomposes ops that ORT's CPU build has no float64 kernel for.
+
+import { GraphBuilder } from '../graph/builder';
+import { DType, Value, size } from '../graph/graph';
+
+/** A named parameter tensor and its shape, as in a Hugging Face state_dict. */
+export interface ParamShape { name: string; shape: number[]; }
+
+export interface NnContext {
+  b: GraphBuilder;
+  dtype: DType;
+  /** Decompose LayerNormalization and GELU (float64 gradient-check graphs). */
+  decompose: boolean;
+  /** Per-step uint32 key for dropout masks ([] scalar), or null when dropout is off. */
+  dropoutKey: Value | null;
+  /** Counts dropout sites so that every site draws an independent mask. */
+  dropoutSites: number;
+}
+
+/** HF Conv1D / nn.Linear with weight stored [in, out]: y = x @ W + b. */
+export function linear(c: NnContext, x: Value, w: Value, bias: Value | null): Value {
+  const y = c.b.matmul(x, w);
+  return bias ? c.b.add(y, bias) : y;
+}
+
+/** LayerNorm over the last axis. */
+export function layerNorm(c: NnContext, x: Value, w: Value, bias: Value, eps: number): Value {
+  const { b } = c;
+  if (!c.decompose) return b.layerNorm(x, w, bias, eps)[0];
+  const xc = b.sub(x, b.reduceMean(x, [-1], true));
+  const inv = b.reciprocal(b.sqrt(b.add(b.reduceMean(b.mul(xc, xc), [-1], true), b.scalar(eps, x.dtype))));
+  return b.add(b.mul(b.mul(xc, inv), w), bias);
+}
+
+/** RMSNorm (Llama): x * rsqrt(mean(x^2) + eps) * w. */
+export function rmsNorm(c: NnContext, x: Value, w: Value, eps: number): Value {
+  const { b } = c;
+  const ms = b.reduceMean(b.mul(x, x), [-1], true);
+  return b.mul(b.mul(x, b.reciprocal(b.sqrt(b.add(ms, b.scalar(eps, x.dtype))))), w);
+}
+
+export function gelu(c: NnContext, x: Value, approximate: 'none' | 'tanh'): Value {
+  const { b } = c;
+  if (!c.decompose) return b.gelu(x, approximate);
+  const s = (v: number) => b.scalar(v, x.dtype);
+  if (approximate === 'tanh') {
+    const inner = b.mul(s(Math.sqrt(2 / Math.PI)), b.add(x, b.mul(s(0.044715), b.mul(b.mul(x, x), x))));
+    return b.mul(b.mul(s(0.5), x), b.add(s(1), b.tanh(inner)));
+  }
+  return b.mul(b.mul(s(0.5), x), b.add(s(1), b.erf(b.mul(x, s(Math.SQRT1_2)))));
+}
+
+export function silu(c: NnContext, x: Value): Value {
+  return c.b.mul(x, c.b.sigmoid(x));
+}
+
+/**
+ * Inverted dropout with a counter-based mask: keep iff hash(element, site, key) >= p * 2^32.
+ * The mask depends only on (key, site, element index), so a resumed run replays it exactly
+ * (ORT's seeded random ops keep hidden state and cannot).
+ */
+export function dropout(c: NnContext, x: Value, p: number): Value {
+  if (!c.dropoutKey || p <= 0) return x;
+  const { b } = c;
+  const site = ++c.dropoutSites;
+  const u = (v: number) => b.scalar(v >>> 0, 'uint32');
+  const n = size(x.shape);
+  const idx = b.reshape(b.cast(b.range(b.scalar(0, 'int32'), b.scalar(n, 'int32'), b.scalar(1, 'int32'), n), 'uint32'), x.shape);
+  const salt = b.add(b.mul(c.dropoutKey, u(0x9e3779b1)), u(Math.imul(site, 0x7feb352d)));
+  let h = b.bitwiseXor(b.mul(idx, u(0x85ebca77)), salt);
+  // murmur3 fmix32
+  h = b.bitwiseXor(h, b.shiftRight(h, u(16)));
+  h = b.mul(h, u(0x85ebca6b));
+  h = b.bitwiseXor(h, b.shiftRight(h, u(13)));
+  h = b.mul(h, u(0xc2b2ae35));
+  h = b.bitwiseXor(h, b.shiftRight(h, u(16)));
+  const keep = b.not(b.less(h, u(Math.min(0xffffffff, Math.round(p * 2 ** 32)))));
+  const scale = b.mul(b.cast(keep, x.dtype), b.scalar(1 / (1 - p), x.dtype));
+  return b.mul(x, scale);
+}
+
+/**
+ * Causal scaled dot-product attention. q [B, H, T, hd], k/v [B, Hkv, T, hd] (Hkv divides H:
+ * grouped-query attention repeats each kv head H/Hkv times). Returns [B, T, H*hd].
+ */
+export function causalAttention(c: NnContext, q: Value, k: Value, v: Value, attnDropout: number): Value {
+  const { b } = c;
+  const [B, H, T, hd] = q.shape;
+  const Hkv = k.shape[1];
+  if (Hkv !== H) {
+    const rep = H / Hkv;
+    const repeat = (t: Value) => b.reshape(b.expand(b.unsqueeze(t, [2]), [B, Hkv, rep, T, hd]), [B, H, T, hd]);
+    k = repeat(k);
+    v = repeat(v);
+  }
+  const qs = b.mul(q, b.scalar(1 / Math.sqrt(hd), q.dtype));
+  let att = b.matmul(qs, b.transpose(k, [0, 1, 3, 2])); // [B, H, T, T]
+  const mask = new Array(T * T);
+  for (let r = 0; r < T; r++) for (let col = 0; col < T; col++) mask[r * T + col] = col <= r ? 0 : -1e9;
+  att = b.add(att, b.tensor(q.dtype, [T, T], c.dtype === 'float64' ? Float64Array.from(mask) : Float32Array.from(mask), 'causal_mask'));
+  att = dropout(c, b.softmax(att, -1), attnDropout);
+  const y = b.matmul(att, v); // [B, H, T, hd]
+  return b.reshape(b.transpose(y, [0, 2, 1, 3]), [B, T, H * hd]);
+}
+
+/**
+ * Mean next-token cross-entropy over targets != -100. logits [B, T, V], targets [B, T] int64
+ * (already shifted: targets[t] is the token after position t). A batch with no counted target
+ * gives loss 0 and zero gradients, never NaN.
+ */
+export function crossEntropy(c: NnContext, logits: Value, targets: Value): { loss: Value; count: Value } {
+  const { b } = c;
+  const V = logits.shape[logits.shape.length - 1];
+  const N = size(logits.shape) / V;
+  const logp = b.logSoftmax(b.reshape(logits, [N, V]), -1);
+  const t = b.reshape(targets, [N]);
+  const counted = b.not(b.equal(t, b.scalar(-100, 'int64')));
+  const safe = b.where(counted, t, b.scalar(0, 'int64'));
+  const picked = b.reshape(b.gatherElements(logp, b.unsqueeze(safe, [1]), 1), [N]);
+  const w = b.cast(counted, logits.dtype);
+  const count = b.reduceSum(w, [0]);
+  const total = b.neg(b.reduceSum(b.mul(picked, w), [0]));
+  return { loss: b.div(total, b.max(count, b.scalar(1, logits.dtype))), count };
+}

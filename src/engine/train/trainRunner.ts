@@ -1,0 +1,100 @@
+// Runs a compiled training step on ONNX Runtime. Parameters and optimizer state live in one flat
+// typed array per group and per state buffer; frozen tensors are fed as inputs and never copied back.
+
+import * as ort from 'onnxruntime-node';
+import { toModelProto } from '../graph/serialize';
+import { CompiledSession, SessionOptions, createSession, tensor } from '../runtime/session';
+import { TrainStepConfig, TrainStepGraph, groupSize } from './trainStep';
+import { size } from '../graph/graph';
+
+type Floats = Float32Array | Float64Array;
+
+export interface StepBatch {
+  /** [K, A, B, T] token ids, row-major. */
+  inputIds: BigInt64Array;
+  /** [K, A, B, T] next-token targets, -100 = not counted. */
+  targets: BigInt64Array;
+}
+
+export interface StepResult { loss: number[]; gradNorm: number[]; }
+
+export class TrainStepRunner {
+  private constructor(
+    readonly cfg: TrainStepConfig,
+    private readonly step: TrainStepGraph,
+    private readonly compiled: CompiledSession,
+    /** Per group: [params, ...optimizer state]. */
+    private buffers: Floats[][],
+    private readonly frozenFeeds: Record<string, ort.Tensor>,
+  ) {}
+
+  get device(): string { return this.compiled.device; }
+
+  static async create(cfg: TrainStepConfig, step: TrainStepGraph, init: Map<string, Floats>, o: SessionOptions = {}): Promise<TrainStepRunner> {
+    const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
+    const buffers = cfg.groups.map((g) => {
+      const flat = new Arr(groupSize(g));
+      let off = 0;
+      for (const p of g.params) {
+        const src = init.get(p.name);
+        const n = size(p.shape);
+        if (!src) throw new Error(`no initial value for parameter '${p.name}'`);
+        if (src.length !== n) throw new Error(`parameter '${p.name}' has ${src.length} values, expected ${n} for shape [${p.shape}]`);
+        flat.set(src, off);
+        off += n;
+      }
+      return [flat, ...step.inputs.groups[0].state.map(() => new Arr(flat.length))];
+    });
+    const frozenFeeds: Record<string, ort.Tensor> = {};
+    for (const p of cfg.frozen) {
+      const src = init.get(p.name);
+      if (!src) throw new Error(`no value for frozen parameter '${p.name}'`);
+      const v = step.inputs.frozen.get(p.name)!;
+      frozenFeeds[v.name] = tensor(cfg.dtype, p.shape, src instanceof Arr ? src : Arr.from(src));
+    }
+    const compiled = await createSession(toModelProto(step.graph), o);
+    return new TrainStepRunner(cfg, step, compiled, buffers, frozenFeeds);
+  }
+
+  /** Runs K optimizer steps. lr and step (1-based) are per step; dropoutKeys too when dropout is on. */
+  async run(batch: StepBatch, lr: number[], stepNo: number[], dropoutKeys?: number[]): Promise<StepResult> {
+    const { cfg, step } = this;
+    const K = cfg.stepsPerRun;
+    const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
+    const shape = [K, cfg.microBatches, cfg.batchSize, cfg.seqLen];
+    const feeds: Record<string, ort.Tensor> = { ...this.frozenFeeds };
+    step.inputs.groups.forEach((g, gi) => {
+      feeds[g.params.name] = tensor(cfg.dtype, g.params.shape, this.buffers[gi][0]);
+      g.state.forEach((s, si) => { feeds[s.name] = tensor(cfg.dtype, s.shape, this.buffers[gi][si + 1]); });
+    });
+    feeds[step.inputs.ids.name] = tensor('int64', shape, batch.inputIds);
+    feeds[step.inputs.targets.name] = tensor('int64', shape, batch.targets);
+    feeds[step.inputs.lr.name] = tensor(cfg.dtype, [K], Arr.from(lr));
+    feeds[step.inputs.step.name] = tensor(cfg.dtype, [K], Arr.from(stepNo));
+    if (step.inputs.dropoutKey) feeds[step.inputs.dropoutKey.name] = tensor('uint32', [K], Uint32Array.from(dropoutKeys ?? stepNo));
+    const out = await this.compiled.session.run(feeds);
+    const o = step.outputs;
+    this.buffers = o.groups.map((g) => [g.params, ...g.state].map((v) => out[v.name].data as Floats));
+    return { loss: Array.from(out[o.loss.name].data as Floats), gradNorm: Array.from(out[o.gradNorm.name].data as Floats) };
+  }
+
+  /** Current value of every trained parameter (views into the flat buffers). */
+  params(): Map<string, Floats> {
+    const m = new Map<string, Floats>();
+    this.cfg.groups.forEach((g, gi) => {
+      let off = 0;
+      for (const p of g.params) {
+        const n = size(p.shape);
+        m.set(p.name, this.buffers[gi][0].subarray(off, off + n));
+        off += n;
+      }
+    });
+    return m;
+  }
+
+  /** Flat buffers per group ([params, ...state]) for checkpointing. */
+  state(): Floats[][] { return this.buffers; }
+  restore(buffers: Floats[][]): void { this.buffers = buffers; }
+
+  async release(): Promise<void> { await this.compiled.session.release(); }
+}

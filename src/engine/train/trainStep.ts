@@ -1,0 +1,175 @@
+// Compiles one training step (or K steps through an ONNX Loop) into a single graph:
+// forward, loss, reverse-mode backward, gradient accumulation over micro-batches, global-norm
+// clipping and the optimizer update over flat per-group buffers.
+//
+// Graph inputs:  <group>.params [N_g], <group>.<state> [N_g] (m, v | momentum), frozen/<name>,
+//                input_ids, targets [K, A, B, T] int64, lr [K], step [K] (1-based), dropout_key [K] uint32
+// Graph outputs: loss [K], grad_norm [K] (before clipping), then per group params and state.
+
+import { GraphBuilder } from '../graph/builder';
+import { DType, Graph, Value, size } from '../graph/graph';
+import { gradients } from '../autodiff/autodiff';
+import { NnContext, ParamShape, crossEntropy } from '../models/nn';
+import { OptimizerConfig, optimizerUpdate, stateNames } from '../optim/optimizer';
+
+export interface ParamGroup {
+  name: string;
+  params: ParamShape[];
+  weightDecay: number;
+  /** Multiplies the scheduled learning rate (layer-wise learning rates build on it). */
+  lrScale: number;
+}
+
+export type ForwardFn = (c: NnContext, p: (name: string) => Value, ids: Value) => Value;
+
+export interface TrainStepConfig {
+  dtype: 'float32' | 'float64';
+  groups: ParamGroup[];
+  /** Parameters fed as inputs that never come back (frozen embeddings, a LoRA base). */
+  frozen: ParamShape[];
+  batchSize: number;
+  seqLen: number;
+  /** Gradient accumulation: micro-batches per optimizer step. */
+  microBatches: number;
+  /** Optimizer steps per session run (ONNX Loop when > 1). */
+  stepsPerRun: number;
+  optimizer: OptimizerConfig;
+  /** Global gradient-norm clipping; 0 disables. */
+  maxGradNorm: number;
+  dropout: boolean;
+  /** Decompose ops without float64 kernels (gradient-check graphs). */
+  decompose?: boolean;
+  forward: ForwardFn;
+}
+
+export interface TrainStepGraph {
+  graph: Graph;
+  /** Output order: loss, grad_norm, then for each group: params, ...state. */
+  outputs: { loss: Value; gradNorm: Value; groups: { params: Value; state: Value[] }[] };
+  inputs: { groups: { params: Value; state: Value[] }[]; frozen: Map<string, Value>; ids: Value; targets: Value; lr: Value; step: Value; dropoutKey: Value | null };
+}
+
+interface StepState { params: Value[]; state: Value[][]; }
+
+export function groupSize(g: ParamGroup): number {
+  return g.params.reduce((n, p) => n + size(p.shape), 0);
+}
+
+export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
+  const { dtype, groups, batchSize: B, seqLen: T, microBatches: A, stepsPerRun: K } = cfg;
+  if (!groups.length) throw new Error('buildTrainStep: nothing to train (no parameter groups)');
+  const names = new Set<string>();
+  for (const p of [...groups.flatMap((g) => g.params), ...cfg.frozen]) {
+    if (names.has(p.name)) throw new Error(`buildTrainStep: parameter '${p.name}' appears twice`);
+    names.add(p.name);
+  }
+  const b = new GraphBuilder(new Graph('train_step'));
+  const sNames = stateNames(cfg.optimizer);
+  const gIn = groups.map((g) => {
+    const n = groupSize(g);
+    return { params: b.input(`${g.name}.params`, dtype, [n]), state: sNames.map((s) => b.input(`${g.name}.${s}`, dtype, [n])) };
+  });
+  const frozen = new Map(cfg.frozen.map((p) => [p.name, b.input(`frozen/${p.name}`, dtype, p.shape)]));
+  const ids = b.input('input_ids', 'int64', [K, A, B, T]);
+  const targets = b.input('targets', 'int64', [K, A, B, T]);
+  const lr = b.input('lr', dtype, [K]);
+  const step = b.input('step', dtype, [K]);
+  const key = cfg.dropout ? b.input('dropout_key', 'uint32', [K]) : null;
+
+  const body = (sb: GraphBuilder, k: Value | number, st: StepState) => {
+    const pick = (v: Value) => (typeof k === 'number' ? b.reshape(v, v.shape.slice(1)) : sb.gather(v, k));
+    return stepBody(sb, cfg, st, frozen, pick(ids), pick(targets), pick(lr), pick(step), key && pick(key));
+  };
+  const initial: StepState = { params: gIn.map((g) => g.params), state: gIn.map((g) => g.state) };
+  let loss: Value, gradNorm: Value, final: StepState;
+  if (K === 1) {
+    const r = body(b, 0, initial);
+    loss = b.reshape(r.loss, [1]);
+    gradNorm = b.reshape(r.gradNorm, [1]);
+    final = r.next;
+  } else {
+    const flat = [...initial.params, ...initial.state.flat()];
+    const [carried, scans] = b.loop(K, flat, (sb, iter, c) => {
+      let at = 0;
+      const st: StepState = { params: groups.map(() => c[at++]), state: groups.map(() => sNames.map(() => c[at++])) };
+      const r = body(sb, iter, st);
+      return [[...r.next.params, ...r.next.state.flat()], [r.loss, r.gradNorm]];
+    });
+    let at = 0;
+    final = { params: groups.map(() => carried[at++]), state: groups.map(() => sNames.map(() => carried[at++])) };
+    [loss, gradNorm] = scans;
+  }
+  const outGroups = groups.map((_, gi) => ({ params: final.params[gi], state: final.state[gi] }));
+  b.graph.outputs = [loss, gradNorm, ...outGroups.flatMap((g) => [g.params, ...g.state])];
+  return {
+    graph: b.graph,
+    outputs: { loss, gradNorm, groups: outGroups },
+    inputs: { groups: gIn, frozen, ids, targets, lr, step, dropoutKey: key },
+  };
+}
+
+function stepBody(b: GraphBuilder, cfg: TrainStepConfig, st: StepState, frozen: Map<string, Value>,
+  ids: Value, targets: Value, lr: Value, t: Value, key: Value | null): { next: StepState; loss: Value; gradNorm: Value } {
+  const { groups, dtype } = cfg;
+  const A = cfg.microBatches;
+  // Views of each parameter inside its group's flat buffer.
+  const views = new Map<string, Value>();
+  groups.forEach((g, gi) => {
+    let off = 0;
+    for (const p of g.params) {
+      const n = size(p.shape);
+      views.set(p.name, b.reshape(b.slice(st.params[gi], 0, off, off + n), p.shape));
+      off += n;
+    }
+  });
+  const lookup = (name: string): Value => {
+    const v = views.get(name) ?? frozen.get(name);
+    if (!v) throw new Error(`model asks for parameter '${name}', which is neither trained nor frozen`);
+    return v;
+  };
+  const trained = groups.map((g) => g.params.map((p) => views.get(p.name)!));
+
+  // Loss and flat per-group gradients of one micro-batch.
+  const microStep = (mb: GraphBuilder, mIds: Value, mTargets: Value, mKey: Value | null) => {
+    const c: NnContext = { b: mb, dtype, decompose: !!cfg.decompose, dropoutKey: mKey, dropoutSites: 0 };
+    const logits = cfg.forward(c, lookup, mIds);
+    const { loss } = crossEntropy(c, logits, mTargets);
+    const grads = gradients(mb, loss, trained.flat());
+    const flat = trained.map((vs) => (vs.length === 1 ? mb.reshape(grads.get(vs[0])!, [-1]) : mb.concat(vs.map((v) => mb.reshape(grads.get(v)!, [-1])), 0)));
+    return { loss, flat };
+  };
+
+  let loss: Value, flatGrads: Value[];
+  if (A === 1) {
+    const r = microStep(b, b.reshape(ids, ids.shape.slice(1)), b.reshape(targets, targets.shape.slice(1)), key);
+    loss = r.loss;
+    flatGrads = r.flat;
+  } else {
+    // Mean of micro-batch losses (each a token mean), like Trainer's gradient accumulation.
+    const zeros = st.params.map((p) => b.expand(b.scalar(0, dtype), p.shape));
+    const [sums, [losses]] = b.loop(A, zeros, (mb, a, acc) => {
+      const mKey = key && mb.add(mb.mul(key, mb.scalar(A, 'uint32')), mb.cast(a, 'uint32'));
+      const r = microStep(mb, mb.gather(ids, a), mb.gather(targets, a), mKey);
+      return [acc.map((x, gi) => mb.add(x, r.flat[gi])), [r.loss]];
+    });
+    const inv = b.scalar(1 / A, dtype);
+    flatGrads = sums.map((g) => b.mul(g, inv));
+    loss = b.reduceMean(losses, [0]);
+  }
+
+  const sq = flatGrads.map((g) => b.reduceSum(b.mul(g, g), [0]));
+  const gradNorm = b.sqrt(sq.reduce((x, y) => b.add(x, y)));
+  if (cfg.maxGradNorm > 0) {
+    // torch.nn.utils.clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)).
+    const coef = b.min(b.scalar(1, dtype), b.div(b.scalar(cfg.maxGradNorm, dtype), b.add(gradNorm, b.scalar(1e-6, dtype))));
+    flatGrads = flatGrads.map((g) => b.mul(g, coef));
+  }
+  const next: StepState = { params: [], state: [] };
+  groups.forEach((g, gi) => {
+    const glr = g.lrScale === 1 ? lr : b.mul(lr, b.scalar(g.lrScale, dtype));
+    const u = optimizerUpdate(b, cfg.optimizer, st.params[gi], flatGrads[gi], st.state[gi], glr, t, g.weightDecay);
+    next.params.push(u.params);
+    next.state.push(u.state);
+  });
+  return { next, loss, gradNorm };
+}
