@@ -13,7 +13,11 @@
 // Numbers may be NaN or Infinity (a diverging loss is still worth showing): both channels use the
 // structured clone algorithm, which keeps them.
 //
-// Each receiver posts `ready` once its listener is installed; senders queue until then (readyQueue.ts).
+// The handshake: the webview and the worker post `ready` (with PROTOCOL_VERSION) once their listener
+// is installed. The host posts nothing to a webview before that, and answers `ready` with the run so
+// far in one `reset` batch, which also covers a webview reloaded after being hidden. (worker_threads
+// buffers messages posted before the worker listens; its `ready` says the engine and its native
+// libraries loaded and speak this protocol.)
 
 /** Bumped when a message changes incompatibly; sent in `ready` so a stale bundle is caught. */
 export const PROTOCOL_VERSION = 1;

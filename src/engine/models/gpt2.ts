@@ -3,6 +3,7 @@
 // (checkpoint loading strips/adds the `transformer.` prefix).
 
 import { Value } from '../graph/graph';
+import { normalRng } from '../random';
 import { NnContext, ParamShape, causalAttention, dropout, gelu, layerNorm, linear } from './nn';
 
 export interface Gpt2Config {
@@ -65,4 +66,20 @@ export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => 
   // Tied head: logits = x @ wte^T as one GEMM over all positions.
   const logits = b.gemm(b.reshape(x, [B * T, C]), p('wte.weight'), null, { transB: true });
   return b.reshape(logits, [B, T, cfg.vocabSize]);
+}
+
+/** GPT-2 / nanoGPT init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2L)), LN 1/0, biases 0. */
+export function gpt2Init(cfg: Gpt2Config, seed: number): Map<string, Float32Array> {
+  const randn = normalRng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const p of gpt2Params(cfg)) {
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    const a = new Float32Array(n);
+    if (p.shape.length >= 2) {
+      const std = p.name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * cfg.nLayer) : 0.02;
+      for (let k = 0; k < n; k++) a[k] = std * randn();
+    } else if (/ln_\d\.weight$|ln_f\.weight$/.test(p.name)) a.fill(1);
+    out.set(p.name, a);
+  }
+  return out;
 }

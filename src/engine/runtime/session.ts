@@ -41,12 +41,15 @@ export async function createSession(model: Uint8Array, o: SessionOptions = {}): 
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    logSeverityLevel: 4,
+    // FTLAB_ORT_LOG=0..4 shows ORT's own log (0: verbose, incl. node placement per provider).
+    logSeverityLevel: Number(process.env.FTLAB_ORT_LOG ?? 4) as 0 | 1 | 2 | 3 | 4,
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
   };
   if (o.device === 'cuda') {
     try {
-      const session = await ort.InferenceSession.create(model, { ...base, executionProviders: [{ name: 'cuda' }, 'cpu'] });
+      // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
+      const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
+      const session = await ort.InferenceSession.create(model, { ...base, ...prof, executionProviders: [{ name: 'cuda' }, 'cpu'] });
       return { session, device: 'cuda' };
     } catch (err) {
       (o.onFallback ?? (() => {}))(explainCudaFailure(err));

@@ -96,5 +96,8 @@ export class TrainStepRunner {
   state(): Floats[][] { return this.buffers; }
   restore(buffers: Floats[][]): void { this.buffers = buffers; }
 
-  async release(): Promise<void> { await this.compiled.session.release(); }
+  async release(): Promise<void> {
+    if (process.env.FTLAB_ORT_PROFILE) this.compiled.session.endProfiling();
+    await this.compiled.session.release();
+  }
 }

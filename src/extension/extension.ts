@@ -1,0 +1,38 @@
+// Fine-Tune Lab's extension host entry: registers the commands, the Experiments view and the
+// dashboard. Every registration goes into context.subscriptions so that deactivation undoes it.
+import * as vscode from 'vscode';
+import { DashboardPanel } from './dashboardPanel';
+import { ExperimentsProvider, RUNS_DIR } from './experimentsView';
+import { fineTune } from './fineTuneCommand';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const experiments = new ExperimentsProvider();
+  const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_DIR.join('/')}/{*,*/config.json}`);
+  const refresh = () => experiments.refresh();
+  // A run folder appearing or going away, or its config.json changing; not its checkpoints and logs.
+
+  context.subscriptions.push(
+    experiments,
+    vscode.window.createTreeView('finetuneLab.experiments', { treeDataProvider: experiments }),
+    watcher,
+    watcher.onDidCreate(refresh),
+    watcher.onDidChange(refresh),
+    watcher.onDidDelete(refresh),
+    vscode.workspace.onDidChangeWorkspaceFolders(refresh),
+    vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('finetuneLab.showDashboard', () => {
+      DashboardPanel.createOrShow(context.extensionUri);
+    }),
+    vscode.commands.registerCommand('finetuneLab.refreshExperiments', refresh),
+    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
+        DashboardPanel.revive(panel, context.extensionUri);
+      },
+    }),
+    { dispose: () => DashboardPanel.disposeCurrent() },
+  );
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
