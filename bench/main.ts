@@ -44,7 +44,7 @@ function gptConfig(s: Size): Gpt2Config {
   return { vocabSize: s.vocab, nPositions: s.nPositions, nEmbd: s.d, nLayer: s.layers, nHead: s.heads, layerNormEps: 1e-5, activation: 'tanh', embdDropout: 0, attnDropout: 0, residDropout: 0 };
 }
 
-function stepConfig(s: Size, stepsPerRun = 1): TrainStepConfig {
+function stepConfig(s: Size, stepsPerRun = 1, device: Device = 'cpu'): TrainStepConfig {
   const cfg = gptConfig(s);
   const ps = gpt2Params(cfg);
   return {
@@ -55,7 +55,7 @@ function stepConfig(s: Size, stepsPerRun = 1): TrainStepConfig {
     ],
     frozen: [], batchSize: s.batch, seqLen: s.seq, microBatches: 1, stepsPerRun,
     optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, eps: 1e-8 }, maxGradNorm: 0, dropout: false,
-    forward: (c, p, ids) => gpt2Forward(c, cfg, p, ids),
+    forward: (c, p, ids) => gpt2Forward(c, cfg, p, ids), layout: device === 'cuda' ? 'tensors' : 'flat',
   };
 }
 
@@ -73,7 +73,7 @@ const median = (xs: number[]) => { const a = [...xs].sort((p, q) => p - q); retu
 async function measureOurs(name: string, device: Device, steps: number, threads: number): Promise<void> {
   const s = SIZES[name];
   const t0 = performance.now();
-  const cfg = stepConfig(s);
+  const cfg = stepConfig(s, 1, device);
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gptConfig(s), 1234), { device, threads, onFallback: (m) => console.error(m) });
   const buildMs = performance.now() - t0;
   const batch = randomBatch(s, 1);
@@ -114,13 +114,13 @@ async function sgemmPeak(threads: number): Promise<number> {
 async function checkCuda(names: string[], steps: number): Promise<void> {
   for (const name of names) {
     const s = SIZES[name];
-    const cfg = stepConfig(s);
     const init = gpt2Init(gptConfig(s), 7);
     const batch = randomBatch(s, 3);
     const result: Record<string, unknown> = { size: name, ort: ort.env.versions };
     const runs: Record<string, { loss: number[]; params: Map<string, Float32Array | Float64Array>; ms: number[]; device: string }> = {};
     for (const device of ['cpu', 'cuda'] as Device[]) {
       let fallback = '';
+      const cfg = stepConfig(s, 1, device);
       const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init, { device, onFallback: (m) => { fallback = m; } });
       const loss: number[] = [], ms: number[] = [];
       for (let k = 1; k <= (device === 'cpu' ? 3 : 3 + steps); k++) {
@@ -152,7 +152,7 @@ async function checkCuda(names: string[], steps: number): Promise<void> {
     // Host<->device copies of params and optimizer state dominate single steps on a GPU: time K
     // steps per run (ONNX Loop) too.
     const K = 8;
-    const kcfg = stepConfig(s, K);
+    const kcfg = stepConfig(s, K, 'cuda');
     const kr = await TrainStepRunner.create(kcfg, buildTrainStep(kcfg), init, { device: 'cuda' });
     const kbatch = randomBatch(s, 3, K);
     const kms: number[] = [];

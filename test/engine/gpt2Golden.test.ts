@@ -164,3 +164,18 @@ test('a batch whose targets are all ignored gives loss 0 and leaves weights unch
     assert.equal(bad, -1, `${k}[${bad}]: ${v[bad]} was ${before.get(k)![bad]}`);
   }
 });
+
+test("the 'tensors' layout (one buffer per parameter) computes the same steps as the flat layout", async () => {
+  const flatCfg = stepConfig('float64');
+  const tensCfg = stepConfig('float64', { layout: 'tensors' });
+  const rf = await TrainStepRunner.create(flatCfg, buildTrainStep(flatCfg), init('float64'));
+  const rt = await TrainStepRunner.create(tensCfg, buildTrainStep(tensCfg), init('float64'));
+  const batch = { inputIds: ids64(golden.input_ids), targets: ids64(golden.masked.targets) };
+  for (let s = 1; s <= 2; s++) {
+    const a = await rf.run(batch, [gc.lr], [s]);
+    const b = await rt.run(batch, [gc.lr], [s]);
+    assert.ok(Math.abs(a.loss[0] - b.loss[0]) < 1e-12);
+  }
+  for (const p of params) assert.ok(relErr(rt.params().get(p.name)!, Array.from(rf.params().get(p.name)!)) < 1e-12, p.name);
+  assert.equal(rt.state().length, params.length);
+});

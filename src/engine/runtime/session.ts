@@ -41,20 +41,22 @@ export async function createSession(model: Uint8Array, o: SessionOptions = {}): 
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    ...(process.env.FTLAB_ORT_ARENA === '0' ? { enableCpuMemArena: false } : {}),
+    ...(process.env.FTLAB_ORT_MEMPATTERN === '0' ? { enableMemPattern: false } : {}),
     // FTLAB_ORT_LOG=0..4 shows ORT's own log (0: verbose, incl. node placement per provider).
     logSeverityLevel: Number(process.env.FTLAB_ORT_LOG ?? 4) as 0 | 1 | 2 | 3 | 4,
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
   };
+  // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
+  const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
   if (o.device === 'cuda') {
     try {
-      // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
-      const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
       const session = await ort.InferenceSession.create(model, { ...base, ...prof, executionProviders: [{ name: 'cuda' }, 'cpu'] });
       return { session, device: 'cuda' };
     } catch (err) {
       (o.onFallback ?? (() => {}))(explainCudaFailure(err));
     }
   }
-  const session = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] });
+  const session = await ort.InferenceSession.create(model, { ...base, ...prof, executionProviders: ['cpu'] });
   return { session, device: 'cpu' };
 }

@@ -4,7 +4,7 @@
 import * as ort from 'onnxruntime-node';
 import { toModelProto } from '../graph/serialize';
 import { CompiledSession, SessionOptions, createSession, tensor } from '../runtime/session';
-import { TrainStepConfig, TrainStepGraph, groupSize } from './trainStep';
+import { ParamGroup, TrainStepConfig, TrainStepGraph, groupSize, trainUnits } from './trainStep';
 import { size } from '../graph/graph';
 
 type Floats = Float32Array | Float64Array;
@@ -26,13 +26,15 @@ export class TrainStepRunner {
     /** Per group: [params, ...optimizer state]. */
     private buffers: Floats[][],
     private readonly frozenFeeds: Record<string, ort.Tensor>,
+    private readonly units: ParamGroup[],
   ) {}
 
   get device(): string { return this.compiled.device; }
 
   static async create(cfg: TrainStepConfig, step: TrainStepGraph, init: Map<string, Floats>, o: SessionOptions = {}): Promise<TrainStepRunner> {
     const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
-    const buffers = cfg.groups.map((g) => {
+    const units = trainUnits(cfg);
+    const buffers = units.map((g) => {
       const flat = new Arr(groupSize(g));
       let off = 0;
       for (const p of g.params) {
@@ -53,7 +55,7 @@ export class TrainStepRunner {
       frozenFeeds[v.name] = tensor(cfg.dtype, p.shape, src instanceof Arr ? src : Arr.from(src));
     }
     const compiled = await createSession(toModelProto(step.graph), o);
-    return new TrainStepRunner(cfg, step, compiled, buffers, frozenFeeds);
+    return new TrainStepRunner(cfg, step, compiled, buffers, frozenFeeds, units);
   }
 
   /** Runs K optimizer steps. lr and step (1-based) are per step; dropoutKeys too when dropout is on. */
@@ -81,7 +83,7 @@ export class TrainStepRunner {
   /** Current value of every trained parameter (views into the flat buffers). */
   params(): Map<string, Floats> {
     const m = new Map<string, Floats>();
-    this.cfg.groups.forEach((g, gi) => {
+    this.units.forEach((g, gi) => {
       let off = 0;
       for (const p of g.params) {
         const n = size(p.shape);
@@ -92,7 +94,7 @@ export class TrainStepRunner {
     return m;
   }
 
-  /** Flat buffers per group ([params, ...state]) for checkpointing. */
+  /** Buffers per unit (group, or parameter in the 'tensors' layout): [params, ...state]. */
   state(): Floats[][] { return this.buffers; }
   restore(buffers: Floats[][]): void { this.buffers = buffers; }
 

@@ -39,7 +39,18 @@ export interface TrainStepConfig {
   dropout: boolean;
   /** Decompose ops without float64 kernels (gradient-check graphs). */
   decompose?: boolean;
+  /**
+   * 'flat': one buffer per group (few large optimizer nodes; best on CPU). 'tensors': one buffer
+   * per parameter (on CUDA, ORT's Concat/Split over ~100 large pieces took seconds per step).
+   */
+  layout?: 'flat' | 'tensors';
   forward: ForwardFn;
+}
+
+/** The buffers a step reads and writes: one per group (flat layout) or one per parameter. */
+export function trainUnits(cfg: Pick<TrainStepConfig, 'groups' | 'layout'>): ParamGroup[] {
+  if (cfg.layout !== 'tensors') return cfg.groups;
+  return cfg.groups.flatMap((g) => g.params.map((p) => ({ ...g, name: `${g.name}/${p.name}`, params: [p] })));
 }
 
 export interface TrainStepGraph {
@@ -56,7 +67,8 @@ export function groupSize(g: ParamGroup): number {
 }
 
 export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
-  const { dtype, groups, batchSize: B, seqLen: T, microBatches: A, stepsPerRun: K } = cfg;
+  const { dtype, batchSize: B, seqLen: T, microBatches: A, stepsPerRun: K } = cfg;
+  const groups = trainUnits(cfg);
   if (!groups.length) throw new Error('buildTrainStep: nothing to train (no parameter groups)');
   const names = new Set<string>();
   for (const p of [...groups.flatMap((g) => g.params), ...cfg.frozen]) {
@@ -78,7 +90,7 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
 
   const body = (sb: GraphBuilder, k: Value | number, st: StepState) => {
     const pick = (v: Value) => (typeof k === 'number' ? b.reshape(v, v.shape.slice(1)) : sb.gather(v, k));
-    return stepBody(sb, cfg, st, frozen, pick(ids), pick(targets), pick(lr), pick(step), key && pick(key));
+    return stepBody(sb, cfg, groups, st, frozen, pick(ids), pick(targets), pick(lr), pick(step), key && pick(key));
   };
   const initial: StepState = { params: gIn.map((g) => g.params), state: gIn.map((g) => g.state) };
   let loss: Value, gradNorm: Value, final: StepState;
@@ -108,9 +120,9 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
   };
 }
 
-function stepBody(b: GraphBuilder, cfg: TrainStepConfig, st: StepState, frozen: Map<string, Value>,
+function stepBody(b: GraphBuilder, cfg: TrainStepConfig, groups: ParamGroup[], st: StepState, frozen: Map<string, Value>,
   ids: Value, targets: Value, lr: Value, t: Value, key: Value | null): { next: StepState; loss: Value; gradNorm: Value } {
-  const { groups, dtype } = cfg;
+  const { dtype } = cfg;
   const A = cfg.microBatches;
   // Views of each parameter inside its group's flat buffer.
   const views = new Map<string, Value>();
@@ -118,7 +130,8 @@ function stepBody(b: GraphBuilder, cfg: TrainStepConfig, st: StepState, frozen: 
     let off = 0;
     for (const p of g.params) {
       const n = size(p.shape);
-      views.set(p.name, b.reshape(b.slice(st.params[gi], 0, off, off + n), p.shape));
+      const flat = st.params[gi];
+      views.set(p.name, b.reshape(n === flat.shape[0] ? flat : b.slice(flat, 0, off, off + n), p.shape));
       off += n;
     }
   });

@@ -1,0 +1,24 @@
+// The contract between a model family and the rest of the engine (training step, generation,
+// export): the parameter list by Hugging Face name, and a forward pass that builds logits.
+
+import { Value } from '../graph/graph';
+import { NnContext, ParamShape } from './nn';
+
+export interface DropoutRates {
+  embd: number;
+  attn: number;
+  resid: number;
+}
+
+export interface CausalLM {
+  readonly family: 'gpt2' | 'llama';
+  /** Every parameter, by its name in the Hugging Face checkpoint (e.g. `transformer.h.0.ln_1.weight`). */
+  readonly params: ParamShape[];
+  readonly vocabSize: number;
+  readonly maxPositions: number;
+  /** Names of parameters that are layer `l` (layer-wise learning rates, freezing); embeddings are -1, the head/final norm nLayers. */
+  layerOf(name: string): number;
+  readonly nLayers: number;
+  /** Logits [B, T, V] for ids [B, T] int64. `p(name)` returns a parameter's value by HF name. */
+  forward(c: NnContext, p: (name: string) => Value, ids: Value, dropout?: DropoutRates): Value;
+}
