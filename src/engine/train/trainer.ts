@@ -1,0 +1,212 @@
+// The training loop: batches from a prepared dataset -> compiled step -> metrics and checkpoints
+// in a run folder of plain files (config.json, metrics.jsonl, checkpoint/).
+
+import { mkdirSync, writeFileSync, renameSync, appendFileSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CausalLM } from '../models/causalLM';
+import { ParamShape } from '../models/nn';
+import { Schedule, SchedulerType, learningRateAt } from '../optim/schedule';
+import { OptimizerConfig } from '../optim/optimizer';
+import { stepKey } from '../random';
+import { Device } from '../runtime/session';
+import { ParamGroup, TrainStepConfig, buildTrainStep } from './trainStep';
+import { TrainStepRunner } from './trainRunner';
+import { PreparedDataset } from '../data/preparedDataset';
+import { batches } from '../data/batcher';
+import { writeSafetensors } from '../checkpoint/safetensors';
+
+/** Hugging Face TrainingArguments names (camelCase), with their defaults below. */
+export interface TrainingArguments {
+  learningRate: number;
+  numTrainEpochs: number;
+  /** > 0 overrides numTrainEpochs. */
+  maxSteps: number;
+  perDeviceTrainBatchSize: number;
+  gradientAccumulationSteps: number;
+  weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEpsilon: number;
+  maxGradNorm: number;
+  lrSchedulerType: SchedulerType;
+  warmupSteps: number;
+  loggingSteps: number;
+  seed: number;
+  /** Overrides the model config's dropout rates when set. */
+  dropout: number | null;
+  optim: 'adamw' | 'sgd';
+  sgdMomentum: number;
+  shuffle: boolean;
+  device: Device;
+  /** Threads for the CPU provider (0: ORT's default). */
+  threads: number;
+}
+
+export const TRAINING_DEFAULTS: TrainingArguments = {
+  learningRate: 5e-5, numTrainEpochs: 3, maxSteps: -1, perDeviceTrainBatchSize: 8, gradientAccumulationSteps: 1,
+  weightDecay: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, maxGradNorm: 1, lrSchedulerType: 'linear',
+  warmupSteps: 0, loggingSteps: 1, seed: 42, dropout: null, optim: 'adamw', sgdMomentum: 0, shuffle: false,
+  device: 'cpu', threads: 0,
+};
+
+export interface StepMetrics {
+  step: number;
+  epoch: number;
+  /** Mean loss of the step's batch, computed before the step's update. */
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+}
+
+export interface TrainJob {
+  model: CausalLM;
+  /** Initial weights by HF name (every model parameter). */
+  weights: Map<string, Float32Array>;
+  data: PreparedDataset;
+  args: TrainingArguments;
+  runDir: string;
+  /** Parameters kept fixed (fed as inputs, never updated). */
+  isFrozen?: (name: string) => boolean;
+  /** Learning-rate multiplier per parameter (layer-wise learning rates). */
+  lrScale?: (name: string) => number;
+  /** Extra settings written to config.json (model source, data source, strategy...). */
+  describe?: Record<string, unknown>;
+  onStep?: (m: StepMetrics) => void;
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  steps: number;
+  finalLoss: number;
+  device: string;
+  weights: Map<string, Float32Array>;
+  stopped: boolean;
+}
+
+/** Atomic write: temp file + rename (never a half-written file). */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/**
+ * Parameter groups as Hugging Face Trainer makes them: weight decay on tensors of rank >= 2 only
+ * (not biases or norm weights); one group per distinct (decay, lr scale).
+ */
+export function parameterGroups(params: ParamShape[], weightDecay: number, lrScale: (name: string) => number = () => 1): ParamGroup[] {
+  const groups = new Map<string, ParamGroup>();
+  for (const p of params) {
+    const wd = p.shape.length >= 2 ? weightDecay : 0;
+    const scale = lrScale(p.name);
+    const key = `${wd}|${scale}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { name: `${wd ? 'decay' : 'no_decay'}${scale !== 1 ? `_x${scale}` : ''}`, params: [], weightDecay: wd, lrScale: scale };
+      groups.set(key, g);
+    }
+    g.params.push(p);
+  }
+  return [...groups.values()];
+}
+
+/** Longest input a batch needs: the longest training example minus one (inputs are tokens[:-1]). */
+function sequenceLength(ds: PreparedDataset, maxPositions: number): number {
+  let longest = 2;
+  for (const e of ds.indices('train')) longest = Math.max(longest, ds.exampleLength(e));
+  if (longest - 1 > maxPositions) {
+    throw new Error(`the longest training example has ${longest} tokens but the model takes at most ${maxPositions + 1}; prepare the data with --max-length ${maxPositions + 1}`);
+  }
+  return longest - 1;
+}
+
+export async function train(job: TrainJob): Promise<TrainResult> {
+  const { model, args, runDir, data } = job;
+  const log = job.onLog ?? (() => {});
+  const frozenFn = job.isFrozen ?? (() => false);
+  const trainable = model.params.filter((p) => !frozenFn(p.name));
+  const frozen = model.params.filter((p) => frozenFn(p.name));
+  if (!trainable.length) throw new Error('every parameter is frozen: nothing to train');
+  const nTrain = data.indices('train').length;
+  if (!nTrain) throw new Error(`the prepared dataset ${data.dir} has no training examples`);
+
+  const B = args.perDeviceTrainBatchSize, A = args.gradientAccumulationSteps;
+  const T = sequenceLength(data, model.maxPositions);
+  const batchesPerEpoch = Math.ceil(nTrain / B);
+  const stepsPerEpoch = Math.max(1, Math.ceil(batchesPerEpoch / A));
+  const totalSteps = args.maxSteps > 0 ? args.maxSteps : Math.ceil(args.numTrainEpochs * stepsPerEpoch);
+  const optimizer: OptimizerConfig = args.optim === 'sgd' ? { kind: 'sgd', momentum: args.sgdMomentum } : { kind: 'adamw', beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon };
+  const dropout = args.dropout;
+  const cfg: TrainStepConfig = {
+    dtype: 'float32', groups: parameterGroups(trainable, args.weightDecay, job.lrScale), frozen,
+    batchSize: B, seqLen: T, microBatches: A, stepsPerRun: 1, optimizer, maxGradNorm: args.maxGradNorm,
+    dropout: dropout === null || dropout > 0, layout: args.device === 'cuda' ? 'tensors' : 'flat',
+    forward: (c, p, ids) => model.forward(c, p, ids, dropout === null ? undefined : { embd: dropout, attn: dropout, resid: dropout }),
+  };
+  const schedule: Schedule = { type: args.lrSchedulerType, learningRate: args.learningRate, warmupSteps: args.warmupSteps, totalSteps };
+
+  mkdirSync(runDir, { recursive: true });
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  if (existsSync(metricsPath)) rmSync(metricsPath);
+  const resolved = {
+    ...job.describe,
+    model: { family: model.family, parameters: model.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), trainable: trainable.map((p) => p.name).length, frozen: frozen.map((p) => p.name) },
+    training: { ...args, totalSteps, stepsPerEpoch, sequenceLength: T, trainExamples: nTrain },
+    data: { dir: data.dir },
+    createdAt: new Date().toISOString(),
+  };
+  writeFileAtomic(join(runDir, 'config.json'), JSON.stringify(resolved, null, 2) + '\n');
+
+  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), job.weights, {
+    device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m),
+  });
+  log(`training ${trainable.length} tensors (${frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}`);
+
+  const Tn = B * T;
+  const ids = new BigInt64Array(A * Tn), targets = new BigInt64Array(A * Tn);
+  let epoch = 0, stream = batches(data, 'train', { batchSize: B, seqLength: T, shuffle: args.shuffle, seed: args.seed, epoch });
+  let step = 0, lastLoss = NaN, stopped = false;
+  while (step < totalSteps) {
+    if (job.signal?.aborted) { stopped = true; break; }
+    for (let a = 0; a < A; a++) {
+      let next = stream.next();
+      if (next.done) { epoch++; stream = batches(data, 'train', { batchSize: B, seqLength: T, shuffle: args.shuffle, seed: args.seed, epoch }); next = stream.next(); }
+      const bt = next.value!;
+      for (let k = 0; k < Tn; k++) { ids[a * Tn + k] = BigInt(bt.inputIds[k]); targets[a * Tn + k] = BigInt(bt.targets[k]); }
+    }
+    const lr = learningRateAt(schedule, step);
+    const t0 = performance.now();
+    const r = await runner.run({ inputIds: ids, targets }, [lr], [step + 1], [stepKey(args.seed, step)]);
+    const ms = performance.now() - t0;
+    step++;
+    lastLoss = r.loss[0];
+    if (!Number.isFinite(lastLoss)) {
+      throw new Error(`the loss became ${lastLoss} at step ${step} (learning rate ${lr}); lower --learning-rate or set --max-grad-norm`);
+    }
+    const m: StepMetrics = { step, epoch: +(step / stepsPerEpoch).toFixed(4), loss: lastLoss, learningRate: lr, gradNorm: r.gradNorm[0], tokensPerSecond: Math.round((A * Tn) / (ms / 1000)) };
+    if (step % args.loggingSteps === 0 || step === totalSteps) {
+      appendFileSync(metricsPath, JSON.stringify(m) + '\n');
+      job.onStep?.(m);
+    }
+  }
+  const weights = new Map(job.weights);
+  for (const [n, v] of runner.params()) weights.set(n, Float32Array.from(v));
+  await saveCheckpoint(join(runDir, 'checkpoint'), model.params, weights, { step, epoch, loss: lastLoss });
+  await runner.release();
+  return { steps: step, finalLoss: lastLoss, device: runner.device, weights, stopped };
+}
+
+/** checkpoint/model.safetensors (HF names) + trainer_state.json, written into a temp dir then renamed. */
+export async function saveCheckpoint(dir: string, params: ParamShape[], weights: Map<string, Float32Array>, state: Record<string, unknown>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const p of params) tensors.set(p.name, { shape: p.shape, data: weights.get(p.name)! });
+  await writeSafetensors(join(tmp, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
+  writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}

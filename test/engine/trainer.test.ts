@@ -1,0 +1,163 @@
+// The training loop end to end on a toy task, plus the engine properties a long run depends on:
+// reproducible dropout masks (a resumed run replays them), frozen inputs, per-group learning-rate
+// scales, and flat memory over 3000 steps.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CausalLM } from '../../src/engine/models/causalLM';
+import { Gpt2Config, gpt2Forward, gpt2Init, gpt2Params } from '../../src/engine/models/gpt2';
+import { NnContext, dropout } from '../../src/engine/models/nn';
+import { TRAINING_DEFAULTS, train, parameterGroups } from '../../src/engine/train/trainer';
+import { TrainStepConfig, buildTrainStep } from '../../src/engine/train/trainStep';
+import { TrainStepRunner } from '../../src/engine/train/trainRunner';
+import { readSafetensors } from '../../src/engine/checkpoint/safetensors';
+import { prepareDataset } from '../../src/engine/data/prepareDataset';
+import { PreparedDataset } from '../../src/engine/data/preparedDataset';
+import { stepKey } from '../../src/engine/random';
+import { newBuilder, runGraph } from './harness';
+import { put, scratchDir, tinyTokenizer } from '../data/helpers';
+
+function tinyGpt(vocab: number, over: Partial<Gpt2Config> = {}): { cfg: Gpt2Config; model: CausalLM } {
+  const cfg: Gpt2Config = { vocabSize: vocab, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEps: 1e-5, activation: 'tanh', embdDropout: 0, attnDropout: 0, residDropout: 0, ...over };
+  const model: CausalLM = {
+    family: 'gpt2', params: gpt2Params(cfg), vocabSize: vocab, maxPositions: cfg.nPositions, nLayers: cfg.nLayer, kvHeads: cfg.nHead, headDim: cfg.nEmbd / cfg.nHead,
+    layerOf: (n) => (n.startsWith('h.') ? Number(n.split('.')[1]) : n.startsWith('ln_f') ? cfg.nLayer : -1),
+    forward: (c, p, ids, d) => gpt2Forward(c, d ? { ...cfg, embdDropout: d.embd, attnDropout: d.attn, residDropout: d.resid } : cfg, p, ids),
+  };
+  return { cfg, model };
+}
+
+const COLORS: [string, string][] = [['sky', 'blue'], ['grass', 'green'], ['snow', 'white'], ['coal', 'black'], ['blood', 'red'], ['sun', 'yellow']];
+
+async function toyData(dir: string): Promise<{ ds: PreparedDataset; vocab: number }> {
+  const words = ['Q:', 'A:', 'what', 'color', 'is', ...COLORS.flat()];
+  const tok = await tinyTokenizer(dir, words);
+  const src = put(dir, 'colors.jsonl', COLORS.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
+  const r = await prepareDataset({ source: { train: src }, tokenizer: tok, outDir: join(dir, 'prepared') });
+  return { ds: PreparedDataset.open(r.dir), vocab: tok.vocabSize };
+}
+
+test('training on a toy Q&A task brings the answer loss down and writes the run folder', async () => {
+  const dir = scratchDir('trainer');
+  const { ds, vocab } = await toyData(dir);
+  const { cfg, model } = tinyGpt(vocab);
+  const runDir = join(dir, 'run');
+  const seen: number[] = [];
+  const res = await train({
+    model, weights: gpt2Init(cfg, 1), data: ds, runDir,
+    args: { ...TRAINING_DEFAULTS, learningRate: 3e-3, maxSteps: 80, perDeviceTrainBatchSize: 6, lrSchedulerType: 'constant', threads: 1 },
+    onStep: (m) => seen.push(m.loss),
+  });
+  assert.equal(res.steps, 80);
+  const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 80);
+  assert.deepEqual(Object.keys(lines[0]).sort(), ['epoch', 'gradNorm', 'learningRate', 'loss', 'step', 'tokensPerSecond']);
+  assert.ok(lines[0].loss > 1.5, `initial answer loss ${lines[0].loss} should be near ln(vocab)`);
+  assert.ok(lines[79].loss < 0.2 * lines[0].loss, `loss ${lines[0].loss} -> ${lines[79].loss} did not fall`);
+  const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
+  assert.equal(config.training.learningRate, 3e-3);
+  assert.ok(existsSync(join(runDir, 'checkpoint', 'trainer_state.json')));
+  const saved = await readSafetensors(join(runDir, 'checkpoint', 'model.safetensors'));
+  for (const p of model.params) {
+    assert.deepEqual(saved.tensors.get(p.name)!.shape, p.shape);
+    assert.deepEqual(Array.from(saved.tensors.get(p.name)!.data), Array.from(res.weights.get(p.name)!), p.name);
+  }
+});
+
+test('frozen parameters and lr scale 0 leave weights untouched; others move', async () => {
+  const dir = scratchDir('frozen');
+  const { ds, vocab } = await toyData(dir);
+  const { cfg, model } = tinyGpt(vocab);
+  const init = gpt2Init(cfg, 2);
+  const res = await train({
+    model, weights: init, data: ds, runDir: join(dir, 'run'),
+    args: { ...TRAINING_DEFAULTS, learningRate: 1e-3, maxSteps: 3, perDeviceTrainBatchSize: 3, weightDecay: 0.1, threads: 1 },
+    isFrozen: (n) => n === 'wte.weight' || n === 'wpe.weight',
+    lrScale: (n) => (n.startsWith('h.0.') ? 0 : 1),
+  });
+  for (const p of model.params) {
+    const same = Array.from(res.weights.get(p.name)!).every((v, k) => v === init.get(p.name)![k]);
+    const fixed = p.name.startsWith('wte') || p.name.startsWith('wpe') || p.name.startsWith('h.0.');
+    assert.equal(same, fixed, `${p.name}: ${fixed ? 'should not move' : 'should move'}`);
+  }
+});
+
+test('parameter groups: decay only on rank >= 2 tensors, one group per (decay, lr scale)', () => {
+  const gs = parameterGroups(gpt2Params(tinyGpt(10).cfg), 0.01, (n) => (n.startsWith('h.1.') ? 2 : 1));
+  const byName = new Map(gs.flatMap((g) => g.params.map((p) => [p.name, g])));
+  assert.equal(byName.get('h.0.ln_1.bias')!.weightDecay, 0);
+  assert.equal(byName.get('h.0.mlp.c_fc.weight')!.weightDecay, 0.01);
+  assert.equal(byName.get('h.1.mlp.c_fc.weight')!.lrScale, 2);
+  assert.equal(gs.length, 4);
+});
+
+test('dropout masks depend only on (key, site, element): same key same mask, rate and scale as asked', async () => {
+  const b = newBuilder();
+  const x = b.input('x', 'float32', [64, 64]);
+  const key = b.input('key', 'uint32', []);
+  const c: NnContext = { b, dtype: 'float32', decompose: false, dropoutKey: key, dropoutSites: 0 };
+  const y1 = dropout(c, x, 0.25);
+  const y2 = dropout(c, x, 0.25); // a second site: an independent mask
+  const ones = new Float32Array(64 * 64).fill(1);
+  const feeds = (k: number) => new Map<import('../../src/engine/graph/graph').Value, Float32Array | Uint32Array>([[x, ones], [key, Uint32Array.of(k)]]);
+  const [a1, a2] = (await runGraph(b, [y1, y2], feeds(stepKey(7, 3)))) as Float32Array[];
+  const b2 = newBuilder();
+  // Rebuild the same graph: the mask must not depend on session state.
+  const x2 = b2.input('x', 'float32', [64, 64]);
+  const key2 = b2.input('key', 'uint32', []);
+  const y3 = dropout({ b: b2, dtype: 'float32', decompose: false, dropoutKey: key2, dropoutSites: 0 }, x2, 0.25);
+  const [again] = <Float32Array[]>await runGraph(b2, [y3], new Map<import('../../src/engine/graph/graph').Value, Float32Array | Uint32Array>([[x2, ones], [key2, Uint32Array.of(stepKey(7, 3))]]));
+  const [other] = <Float32Array[]>await runGraph(b2, [y3], new Map<import('../../src/engine/graph/graph').Value, Float32Array | Uint32Array>([[x2, ones], [key2, Uint32Array.of(stepKey(7, 4))]]));
+  assert.deepEqual(Array.from(again), Array.from(a1));
+  assert.notDeepEqual(Array.from(other), Array.from(a1));
+  assert.notDeepEqual(Array.from(a2), Array.from(a1));
+  const kept = Array.from(a1).filter((v) => v !== 0);
+  assert.ok(Math.abs(kept.length / a1.length - 0.75) < 0.03, `kept ${kept.length / a1.length}`);
+  assert.ok(kept.every((v) => Math.abs(v - 1 / 0.75) < 1e-6));
+});
+
+function dropoutStep(vocab: number): { cfg: TrainStepConfig; init: Map<string, Float32Array> } {
+  const { cfg: g, model } = tinyGpt(vocab, { embdDropout: 0.1, attnDropout: 0.1, residDropout: 0.1 });
+  const cfg: TrainStepConfig = {
+    dtype: 'float32', groups: parameterGroups(model.params, 0.01), frozen: [], batchSize: 2, seqLen: 8, microBatches: 1, stepsPerRun: 1,
+    optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8 }, maxGradNorm: 1, dropout: true,
+    forward: (c, p, ids) => gpt2Forward(c, g, p, ids),
+  };
+  return { cfg, init: gpt2Init(g, 3) };
+}
+
+test('a resumed run replays the dropout masks of an uninterrupted one (bit-identical weights)', async () => {
+  const { cfg, init } = dropoutStep(12);
+  const batch = { inputIds: BigInt64Array.from({ length: 16 }, (_, k) => BigInt(k % 12)), targets: BigInt64Array.from({ length: 16 }, (_, k) => BigInt((k + 1) % 12)) };
+  const step = (r: TrainStepRunner, s: number) => r.run(batch, [1e-2], [s], [stepKey(42, s)]);
+  const whole = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init);
+  const losses: number[] = [];
+  for (let s = 1; s <= 4; s++) losses.push((await step(whole, s)).loss[0]);
+  const first = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init);
+  await step(first, 1);
+  await step(first, 2);
+  const saved = first.state().map((bufs) => bufs.map((a) => a.slice()));
+  const resumed = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init);
+  resumed.restore(saved);
+  const after = [(await step(resumed, 3)).loss[0], (await step(resumed, 4)).loss[0]];
+  assert.deepEqual(after, losses.slice(2));
+  for (const [n, v] of whole.params()) assert.deepEqual(Array.from(resumed.params().get(n)!), Array.from(v), n);
+  assert.notEqual(losses[0], losses[1]);
+});
+
+test('3000 training steps keep memory flat', async () => {
+  const { cfg, init } = dropoutStep(12);
+  const r = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init, { threads: 1 });
+  const batch = { inputIds: BigInt64Array.from({ length: 16 }, (_, k) => BigInt(k % 12)), targets: BigInt64Array.from({ length: 16 }, (_, k) => BigInt((k * 5 + 1) % 12)) };
+  let rssAt500 = 0;
+  for (let s = 1; s <= 3000; s++) {
+    await r.run(batch, [1e-3], [s], [s]);
+    if (s === 500) { global.gc?.(); rssAt500 = process.memoryUsage().rss; }
+  }
+  global.gc?.();
+  const growth = (process.memoryUsage().rss - rssAt500) / 2 ** 20;
+  assert.ok(growth < 40, `RSS grew by ${growth.toFixed(1)} MiB between step 500 and 3000`);
+  await r.release();
+});
