@@ -2,11 +2,17 @@
 // under commands/ and one line here.
 import type { CliCommand } from '../command';
 import { help } from './help';
+import { exportCommand } from './export';
+import { prepare } from './prepare';
 import { pull } from './pull';
+import { train } from './train';
 import { version } from './version';
 
 export const commands: readonly CliCommand[] = [
   help,
   version,
   pull,
+  prepare,
+  train,
+  exportCommand,
 ];

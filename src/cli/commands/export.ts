@@ -1,0 +1,60 @@
+// `ftlab export`: a run's trained weights -> the base model's Hugging Face layout (transformers
+// loads it), or an ONNX inference model.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError, type CliCommand } from '../command';
+import { parseFlags, userMessage } from '../flags';
+import { loadHfModel, saveHfModel } from '../../engine/checkpoint/hfModel';
+import { readSafetensors } from '../../engine/checkpoint/safetensors';
+import { CheckpointError } from '../../engine/checkpoint/checkpointError';
+
+const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx> --out <dir>
+
+  --format hf     config.json + model.safetensors + the base model's tokenizer files, in the base
+                  model's Hugging Face layout (transformers' from_pretrained loads it)
+  --format onnx   an ONNX inference model with a KV cache that plain onnxruntime runs
+  --dtype <F32|F16|BF16>   stored dtype of hf weights (default F32)`;
+
+export interface RunInfo { runDir: string; baseModelDir: string; }
+
+/** The base model folder a run was trained from (its config.json). */
+export function readRun(runDir: string): RunInfo {
+  const cfgPath = join(runDir, 'config.json');
+  if (!existsSync(cfgPath)) throw new CheckpointError(`${runDir} is not a run folder: it has no config.json (run \`ftlab train\` first)`, runDir);
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { baseModel?: { dir?: string } };
+  const baseModelDir = cfg.baseModel?.dir;
+  if (!baseModelDir) throw new CheckpointError(`${cfgPath} does not name its base model (baseModel.dir)`, cfgPath);
+  if (!existsSync(join(runDir, 'checkpoint', 'model.safetensors'))) throw new CheckpointError(`${runDir} has no checkpoint/model.safetensors: the run did not finish`, runDir);
+  return { runDir, baseModelDir };
+}
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: "Export a run's weights as a Hugging Face model folder or an ONNX model",
+  usage,
+  async run(argv) {
+    const { flags: f, positionals } = parseFlags(argv, { run: 'string', format: 'string', out: 'string', dtype: 'string' } as const);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!f.run || !f.format || !f.out) throw new UsageError('--run, --format and --out are required');
+    const dtype = (f.dtype ?? 'F32') as 'F32' | 'F16' | 'BF16';
+    if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+    try {
+      const run = readRun(resolve(f.run));
+      const base = await loadHfModel(run.baseModelDir);
+      const trained = await readSafetensors(join(run.runDir, 'checkpoint', 'model.safetensors'));
+      if (f.format === 'hf') {
+        const { files } = await saveHfModel(resolve(f.out), { config: base.config, tensors: trained.tensors, copyFrom: run.baseModelDir, dtype });
+        console.log(`wrote ${resolve(f.out)}: ${files.join(', ')}`);
+        return 0;
+      }
+      if (f.format === 'onnx') throw new UsageError('--format onnx is not wired yet (the ONNX inference export is still being built); use --format hf');
+      throw new UsageError(`--format must be hf or onnx, got '${f.format}'`);
+    } catch (err) {
+      const msg = userMessage(err, [CheckpointError]);
+      if (msg === null) throw err;
+      process.stderr.write(`ftlab export: ${msg}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,111 @@
+// `ftlab train`: full fine-tuning of a Hugging Face model folder on a data file, into a run folder.
+
+import { join, resolve } from 'node:path';
+import { UsageError, type CliCommand } from '../command';
+import { parseFlags, userMessage } from '../flags';
+import { loadHfModel } from '../../engine/checkpoint/hfModel';
+import { CheckpointError } from '../../engine/checkpoint/checkpointError';
+import { causalLMFromHf } from '../../engine/models/hfCausalLM';
+import { loadTokenizer, TokenizerError } from '../../engine/tokenizer';
+import { prepareDataset } from '../../engine/data/prepareDataset';
+import { PreparedDataset } from '../../engine/data/preparedDataset';
+import { DataError, DataValidationError } from '../../engine/data/dataError';
+import { TRAINING_DEFAULTS, TrainingArguments, train as runTraining } from '../../engine/train/trainer';
+import { SCHEDULER_TYPES, SchedulerType } from '../../engine/optim/schedule';
+
+const SPEC = {
+  model: 'string', data: 'string', out: 'string',
+  'learning-rate': 'number', 'max-steps': 'number', 'num-train-epochs': 'number', 'per-device-train-batch-size': 'number',
+  'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
+  'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
+  'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean',
+} as const;
+
+const d = TRAINING_DEFAULTS;
+const usage = `Usage: ftlab train --model <dir> --data <file> --out <run-dir> [options]
+
+Full fine-tuning of a Hugging Face model folder (GPT-2 or Llama family: config.json,
+model.safetensors, tokenizer.json) on a data file that \`ftlab prepare\` understands (Q&A in
+JSONL/JSON/CSV/TSV, alpaca, chat, or pre-tokenized JSONL with input_ids and optional labels,
+-100 = ignored). Writes <run-dir>/config.json (the resolved settings), <run-dir>/metrics.jsonl
+(one line per logged step: step, loss before that step's update, learningRate, gradNorm,
+tokensPerSecond, epoch) and <run-dir>/checkpoint/ (model.safetensors, trainer_state.json).
+Batches are taken in file order unless --shuffle.
+
+Options (Hugging Face TrainingArguments names; defaults as there unless noted):
+  --learning-rate <x>                 (${d.learningRate})
+  --num-train-epochs <n>              (${d.numTrainEpochs})
+  --max-steps <n>                     overrides epochs when > 0 (${d.maxSteps})
+  --per-device-train-batch-size <n>   (${d.perDeviceTrainBatchSize})
+  --gradient-accumulation-steps <n>   (${d.gradientAccumulationSteps})
+  --weight-decay <x>                  on tensors of rank >= 2 only (${d.weightDecay})
+  --adam-beta1 <x> --adam-beta2 <x> --adam-epsilon <x>   (${d.adamBeta1}, ${d.adamBeta2}, ${d.adamEpsilon})
+  --max-grad-norm <x>                 global-norm clipping, 0 disables (${d.maxGradNorm})
+  --lr-scheduler-type <t>             ${SCHEDULER_TYPES.join(' | ')} (${d.lrSchedulerType})
+  --warmup-steps <n>                  (${d.warmupSteps})
+  --logging-steps <n>                 log every n steps (ours: ${d.loggingSteps})
+  --seed <n>                          (${d.seed})
+  --optim <adamw|sgd> --sgd-momentum <x>
+  --dropout <p>                       overrides the model config's dropout rates
+  --device <cpu|cuda>                 cuda falls back to cpu with a message when unusable
+  --threads <n>                       CPU threads (default: ONNX Runtime's choice)
+  --shuffle                           seeded shuffle per epoch
+  --max-length <n>                    longest example in tokens (default: the model's context)
+  --train-on-prompt                   count prompt tokens in the loss (default: answers only)
+  --quiet                             no per-step lines on stderr`;
+
+export const train: CliCommand = {
+  name: 'train',
+  summary: 'Fine-tune a model folder on a data file (full fine-tuning)',
+  usage,
+  async run(argv) {
+    const { flags: f, positionals } = parseFlags(argv, SPEC);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!f.model || !f.data || !f.out) throw new UsageError('--model, --data and --out are required');
+    const sched = (f['lr-scheduler-type'] ?? d.lrSchedulerType) as SchedulerType;
+    if (!SCHEDULER_TYPES.includes(sched)) throw new UsageError(`--lr-scheduler-type must be one of ${SCHEDULER_TYPES.join(', ')}`);
+    const device = f.device ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
+    const optim = f.optim ?? 'adamw';
+    if (optim !== 'adamw' && optim !== 'sgd') throw new UsageError('--optim must be adamw or sgd');
+    const args: TrainingArguments = {
+      learningRate: f['learning-rate'] ?? d.learningRate, numTrainEpochs: f['num-train-epochs'] ?? d.numTrainEpochs,
+      maxSteps: f['max-steps'] ?? d.maxSteps, perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? d.perDeviceTrainBatchSize,
+      gradientAccumulationSteps: f['gradient-accumulation-steps'] ?? d.gradientAccumulationSteps, weightDecay: f['weight-decay'] ?? d.weightDecay,
+      adamBeta1: f['adam-beta1'] ?? d.adamBeta1, adamBeta2: f['adam-beta2'] ?? d.adamBeta2, adamEpsilon: f['adam-epsilon'] ?? d.adamEpsilon,
+      maxGradNorm: f['max-grad-norm'] ?? d.maxGradNorm, lrSchedulerType: sched, warmupSteps: f['warmup-steps'] ?? d.warmupSteps,
+      loggingSteps: f['logging-steps'] ?? d.loggingSteps, seed: f.seed ?? d.seed, dropout: f.dropout ?? null, optim,
+      sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
+    };
+    for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
+    }
+    const modelDir = resolve(f.model), runDir = resolve(f.out), dataFile = resolve(f.data);
+    const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
+    try {
+      const hf = await loadHfModel(modelDir, { onWarning: (w) => say(`warning: ${w}`) });
+      const model = causalLMFromHf(hf.config);
+      const tokenizer = await loadTokenizer(modelDir);
+      const prepared = await prepareDataset({
+        source: { train: dataFile }, tokenizer, outDir: join(runDir, 'data'),
+        maxLength: f['max-length'] ?? model.maxPositions + 1, trainOn: f['train-on-prompt'] ? 'all' : 'answer',
+      });
+      say(`data: ${prepared.manifest.counts.train} training examples (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
+      const weights = new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
+      const res = await runTraining({
+        model, weights, data: PreparedDataset.open(prepared.dir), args, runDir,
+        describe: { command: 'train', strategy: 'full', baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
+        onLog: say,
+        onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
+      });
+      say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}; run folder ${runDir}`);
+      return 0;
+    } catch (err) {
+      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError]);
+      if (msg === null) throw err;
+      process.stderr.write(`ftlab train: ${msg}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,35 @@
+// A small typed `--flag value` parser for the commands that take many options (train, export).
+
+import { UsageError } from './command';
+
+export type FlagKind = 'string' | 'number' | 'boolean';
+export type FlagSpec = Record<string, FlagKind>;
+export type FlagValues<S extends FlagSpec> = { [K in keyof S]?: S[K] extends 'number' ? number : S[K] extends 'boolean' ? boolean : string };
+
+export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S): { flags: FlagValues<S>; positionals: string[] } {
+  const flags: Record<string, string | number | boolean> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) { positionals.push(a); continue; }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const kind = spec[name];
+    if (!kind) throw new UsageError(`unknown option --${name}`);
+    if (kind === 'boolean') { flags[name] = true; continue; }
+    const raw = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (raw === undefined) throw new UsageError(`--${name} needs a value`);
+    if (kind === 'number') {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${raw}'`);
+      flags[name] = n;
+    } else flags[name] = raw;
+  }
+  return { flags: flags as FlagValues<S>, positionals };
+}
+
+/** Turns an error a user caused into one line (no stack), or rethrows a bug. */
+export function userMessage(err: unknown, userErrors: readonly (abstract new (...args: never[]) => Error)[]): string | null {
+  for (const E of userErrors) if (err instanceof E) return err.message;
+  return null;
+}

@@ -1,0 +1,103 @@
+// `ftlab train` and `ftlab export` as a user runs them: a Hugging Face model folder (written by the
+// test: random GPT-2 weights and a tiny tokenizer), a data file, a run folder, an exported folder.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadHfModel, saveHfModel } from '../../src/engine/checkpoint/hfModel';
+import { readSafetensors } from '../../src/engine/checkpoint/safetensors';
+import { normalRng } from '../../src/engine/random';
+import { put, scratchDir, tinyTokenizer } from '../data/helpers';
+import { repoRoot } from '../foundation/repoRoot';
+
+const bin = join(repoRoot, 'bin', 'ftlab.js');
+const ftlab = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const PAIRS: [string, string][] = [['sky', 'blue'], ['grass', 'green'], ['snow', 'white'], ['coal', 'black']];
+
+async function modelFolder(dir: string): Promise<{ modelDir: string; tokDir: string }> {
+  const tok = await tinyTokenizer(dir, ['Q:', 'A:', 'what', 'color', 'is', ...PAIRS.flat()]);
+  const tokDir = dirname(tok.source);
+  const config = {
+    architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', vocab_size: tok.vocabSize, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 2,
+    activation_function: 'gelu_new', resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0, layer_norm_epsilon: 1e-5, tie_word_embeddings: true,
+    bos_token_id: tok.eosId, eos_token_id: tok.eosId,
+  };
+  const modelDir = join(dir, 'model');
+  const randn = normalRng(5);
+  const shapes: Record<string, number[]> = { 'transformer.wte.weight': [tok.vocabSize, 32], 'transformer.wpe.weight': [32, 32], 'transformer.ln_f.weight': [32], 'transformer.ln_f.bias': [32] };
+  for (let l = 0; l < 2; l++) {
+    const h = `transformer.h.${l}`;
+    Object.assign(shapes, {
+      [`${h}.ln_1.weight`]: [32], [`${h}.ln_1.bias`]: [32], [`${h}.attn.c_attn.weight`]: [32, 96], [`${h}.attn.c_attn.bias`]: [96],
+      [`${h}.attn.c_proj.weight`]: [32, 32], [`${h}.attn.c_proj.bias`]: [32], [`${h}.ln_2.weight`]: [32], [`${h}.ln_2.bias`]: [32],
+      [`${h}.mlp.c_fc.weight`]: [32, 128], [`${h}.mlp.c_fc.bias`]: [128], [`${h}.mlp.c_proj.weight`]: [128, 32], [`${h}.mlp.c_proj.bias`]: [32],
+    });
+  }
+  const tensors = new Map(Object.entries(shapes).map(([n, shape]) => {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (/ln_.*weight$|ln_f\.weight$/.test(n)) data.fill(1); else if (shape.length === 2) for (let k = 0; k < data.length; k++) data[k] = 0.02 * randn();
+    return [n, { shape, data }];
+  }));
+  await saveHfModel(modelDir, { config, tensors });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(tokDir, f), join(modelDir, f));
+  return { modelDir, tokDir };
+}
+
+test('ftlab train fine-tunes a model folder on Q&A data; ftlab export writes a loadable HF folder', async () => {
+  const dir = scratchDir('cli-train');
+  const { modelDir } = await modelFolder(dir);
+  const data = put(dir, 'qa.jsonl', PAIRS.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
+  const runDir = join(dir, 'run');
+  const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '40', '--learning-rate', '3e-3',
+    '--per-device-train-batch-size', '4', '--lr-scheduler-type', 'constant', '--threads', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(metrics.length, 40);
+  assert.ok(metrics[39].loss < 0.3 * metrics[0].loss, `loss ${metrics[0].loss} -> ${metrics[39].loss}`);
+  const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
+  assert.equal(config.training.learningRate, 3e-3);
+  assert.equal(config.baseModel.dir, modelDir);
+
+  const out = join(dir, 'exported');
+  const e = ftlab('export', '--run', runDir, '--format', 'hf', '--out', out);
+  assert.equal(e.status, 0, e.stderr);
+  assert.ok(existsSync(join(out, 'tokenizer.json')), 'tokenizer files are copied from the base model');
+  const reloaded = await loadHfModel(out);
+  const trained = await readSafetensors(join(runDir, 'checkpoint', 'model.safetensors'));
+  const base = await loadHfModel(modelDir);
+  let moved = 0;
+  for (const [n, t] of reloaded.tensors) {
+    assert.deepEqual(Array.from(t.data), Array.from(trained.tensors.get(n)!.data), n);
+    if (Array.from(t.data).some((v, k) => v !== base.tensors.get(n)!.data[k])) moved++;
+  }
+  assert.equal(moved, reloaded.tensors.size, 'full fine-tuning moves every tensor');
+});
+
+test('ftlab train takes pre-tokenized JSONL (input_ids, labels with -100)', async () => {
+  const dir = scratchDir('cli-pretok');
+  const { modelDir } = await modelFolder(dir);
+  const rows = [[5, 6, 7, 8, 9], [6, 7, 8, 9, 10], [7, 8, 9, 10, 11]].map((ids) => JSON.stringify({ input_ids: ids, labels: [-100, -100, ...ids.slice(2)] }));
+  const data = put(dir, 'tok.jsonl', rows.join('\n') + '\n');
+  const runDir = join(dir, 'run');
+  const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '3', '--logging-steps', '1', '--threads', '1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+});
+
+test('ftlab train explains bad input instead of a stack trace', async () => {
+  const dir = scratchDir('cli-bad');
+  const { modelDir } = await modelFolder(dir);
+  const bad = put(dir, 'bad.jsonl', '{"question": "what color is sky", "answer": "blue"}\n{"question": "oops"\n');
+  const r = ftlab('train', '--model', modelDir, '--data', bad, '--out', join(dir, 'run'), '--max-steps', '1');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /bad\.jsonl:2/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const missing = ftlab('train', '--model', join(dir, 'nope'), '--data', bad, '--out', join(dir, 'run2'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /nope/);
+  const usage = ftlab('train', '--model', modelDir);
+  assert.equal(usage.status, 2);
+  writeFileSync(join(dir, 'x'), '');
+});
