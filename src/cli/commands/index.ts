@@ -3,7 +3,9 @@
 import type { CliCommand } from '../command';
 import { help } from './help';
 import { exportCommand } from './export';
+import { generate } from './generate';
 import { prepare } from './prepare';
+import { pretrain } from './pretrain';
 import { pull } from './pull';
 import { train } from './train';
 import { version } from './version';
@@ -15,4 +17,6 @@ export const commands: readonly CliCommand[] = [
   prepare,
   train,
   exportCommand,
+  generate,
+  pretrain,
 ];

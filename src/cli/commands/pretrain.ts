@@ -1,0 +1,93 @@
+// `ftlab pretrain`: a model from a config.json alone, trained on a plain-text corpus packed into
+// sequences; writes a Hugging Face model folder. This is how the built-in base model is made.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError, type CliCommand } from '../command';
+import { parseFlags, userMessage } from '../flags';
+import { readHfConfig } from '../../engine/checkpoint/hfConfig';
+import { saveHfModel } from '../../engine/checkpoint/hfModel';
+import { CheckpointError } from '../../engine/checkpoint/checkpointError';
+import { causalLMFromHf } from '../../engine/models/hfCausalLM';
+import { initWeights } from '../../engine/models/init';
+import { loadTokenizer, TokenizerError } from '../../engine/tokenizer';
+import { prepareCorpus } from '../../engine/data/prepareCorpus';
+import { PreparedDataset } from '../../engine/data/preparedDataset';
+import { DataError, DataValidationError } from '../../engine/data/dataError';
+import { TRAINING_DEFAULTS, train } from '../../engine/train/trainer';
+import { SCHEDULER_TYPES, SchedulerType } from '../../engine/optim/schedule';
+
+const usage = `Usage: ftlab pretrain --model-config <dir> --corpus <file> --out <dir> [options]
+
+Initialises a model from <dir>/config.json (GPT-2 init, seeded), trains it on a plain-text corpus
+(.txt: documents separated by blank lines; .jsonl: {"text": ...}) packed into sequences, and writes
+a Hugging Face model folder (config.json, model.safetensors, and the tokenizer files of <dir>).
+The run itself (config.json, metrics.jsonl) goes to <out>/run/.
+
+  --model-config <dir>     folder with config.json, tokenizer.json, tokenizer_config.json
+  --seq-length <n>         tokens per training sequence (default: the model's context)
+  --max-steps <n>          (default 2000)
+  --learning-rate <x>      (default 1e-3)
+  --per-device-train-batch-size <n>   (default 16)
+  --warmup-steps <n>       (default 100)
+  --lr-scheduler-type <t>  (default cosine)
+  --weight-decay <x>       (default 0.1)
+  --dropout <p>            (default: the config's)
+  --seed <n>               weight init and data order (default 0)
+  --threads <n> --device <cpu|cuda>`;
+
+const SPEC = {
+  'model-config': 'string', corpus: 'string', out: 'string', 'seq-length': 'number', 'max-steps': 'number', 'learning-rate': 'number',
+  'per-device-train-batch-size': 'number', 'warmup-steps': 'number', 'lr-scheduler-type': 'string', 'weight-decay': 'number',
+  dropout: 'number', seed: 'number', threads: 'number', device: 'string', quiet: 'boolean',
+} as const;
+
+export const pretrain: CliCommand = {
+  name: 'pretrain',
+  summary: 'Train a model from scratch on a text corpus (how the built-in model is made)',
+  usage,
+  async run(argv) {
+    const { flags: f, positionals } = parseFlags(argv, SPEC);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!f['model-config'] || !f.corpus || !f.out) throw new UsageError('--model-config, --corpus and --out are required');
+    const sched = (f['lr-scheduler-type'] ?? 'cosine') as SchedulerType;
+    if (!SCHEDULER_TYPES.includes(sched)) throw new UsageError(`--lr-scheduler-type must be one of ${SCHEDULER_TYPES.join(', ')}`);
+    const device = f.device ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
+    const cfgDir = resolve(f['model-config']), out = resolve(f.out), seed = f.seed ?? 0;
+    const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
+    try {
+      const config = await readHfConfig(cfgDir);
+      const model = causalLMFromHf(config);
+      const tokenizer = await loadTokenizer(cfgDir);
+      const T = f['seq-length'] ?? model.maxPositions;
+      if (T > model.maxPositions) throw new UsageError(`--seq-length ${T} exceeds the model's context ${model.maxPositions}`);
+      mkdirSync(out, { recursive: true });
+      const corpus = await prepareCorpus({ source: resolve(f.corpus), tokenizer, outDir: join(out, 'corpus.prepared'), seqLength: T + 1 });
+      const data = PreparedDataset.open(corpus.dir);
+      say(`corpus: ${data.indices('train').length} sequences of ${T + 1} tokens`);
+      const res = await train({
+        model, weights: initWeights(model, seed), data, runDir: join(out, 'run'),
+        args: {
+          ...TRAINING_DEFAULTS, learningRate: f['learning-rate'] ?? 1e-3, maxSteps: f['max-steps'] ?? 2000,
+          perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? 16, warmupSteps: f['warmup-steps'] ?? 100,
+          lrSchedulerType: sched, weightDecay: f['weight-decay'] ?? 0.1, adamBeta2: 0.95, dropout: f.dropout ?? null,
+          seed, shuffle: true, loggingSteps: 10, device, threads: f.threads ?? 0,
+        },
+        describe: { command: 'pretrain', modelConfig: cfgDir, corpus: resolve(f.corpus), seed },
+        onLog: say,
+        onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  ${m.tokensPerSecond} tok/s`),
+      });
+      const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
+      const tensors = new Map([...res.weights].map(([n, data]) => [n, { shape: shapes.get(n)!, data }]));
+      await saveHfModel(join(out, 'model'), { config, tensors, copyFrom: cfgDir });
+      say(`done: ${res.steps} steps, final loss ${res.finalLoss.toFixed(4)}; model folder ${join(out, 'model')}`);
+      return 0;
+    } catch (err) {
+      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError]);
+      if (msg === null) throw err;
+      process.stderr.write(`ftlab pretrain: ${msg}\n`);
+      return 1;
+    }
+  },
+};
