@@ -3,6 +3,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { DType, Shape, TypedArray } from '../graph/graph';
+import { checkCuda } from './cuda';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -49,7 +50,9 @@ export async function createSession(model: Uint8Array, o: SessionOptions = {}): 
   };
   // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
   const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
-  if (o.device === 'cuda') {
+  const preflight = o.device === 'cuda' ? checkCuda() : null;
+  if (preflight && !preflight.ok) (o.onFallback ?? (() => {}))(preflight.message);
+  if (preflight?.ok) {
     try {
       const session = await ort.InferenceSession.create(model, { ...base, ...prof, executionProviders: [{ name: 'cuda' }, 'cpu'] });
       return { session, device: 'cuda' };
