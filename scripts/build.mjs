@@ -22,6 +22,8 @@ const builds = [
   { ...node, entryPoints: { worker: 'src/engine/trainerWorker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'bench-prepare': 'bench/prepare.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'bench-decode': 'bench/decode.ts' }, outdir: 'dist' },
   { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',
     entryPoints: { dashboard: 'webview/dashboard.ts' }, outdir: 'dist/webview' },
 ];

@@ -27,6 +27,7 @@ Loss (HF ForCausalLMLoss): labels are aligned with input_ids and shifted inside:
 Usage:
   /usr/bin/python3 tools/reference/hf_ref.py [--fixtures test/fixtures/hf] [--golden test/golden]
       writes <fixtures>/<name>/{config.json, model.safetensors | shards + index} and <golden>/hf_<name>.json
+      (+ <golden>/hf_<name>_adamw.json, torch.optim.AdamW steps, for the configs marked "adamw")
   /usr/bin/python3 tools/reference/hf_ref.py --self-check
       cross-checks this GPT-2 against test/golden/gpt2_tiny_f64.json (made by gpt_ref.py, another
       implementation), the rotate-half RoPE against Meta's interleaved complex RoPE with HF's q/k weight
@@ -61,6 +62,7 @@ CONFIGS = {
     # Llama-2 style: grouped-query attention (4 heads, 2 kv heads), untied lm_head; two float32 shards + index.
     "llama_gqa_tiny": {
         "store": {"dtype": "F32", "shards": 2},
+        "adamw": True,   # also writes hf_llama_gqa_tiny_adamw.json (torch.optim.AdamW steps)
         "config": {
             "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 64, "hidden_size": 32,
             "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
@@ -422,6 +424,33 @@ def golden_case(name, spec, seed, fixtures_dir):
     return golden
 
 
+ADAMW = {"lr": 1e-2, "betas": [0.9, 0.95], "eps": 1e-8, "weight_decay": 0.1, "steps": 3}
+
+
+def adamw_case(name, spec, seed):
+    """torch.optim.AdamW on the golden batch from the fixture weights: weights after step 1 and the loss before
+    each step. Weight decay on tensors of rank >= 2 only (for these models exactly HF Trainer's rule: no decay
+    on biases and norm weights)."""
+    c = spec["config"]
+    leaves = {n: t.clone().requires_grad_(True) for n, t in init_params(c, seed, spec["store"]["dtype"]).items()}
+    ids, labels = make_batch(c, seed + 1)
+    groups = [{"params": [t for t in leaves.values() if t.dim() >= 2], "weight_decay": ADAMW["weight_decay"]},
+              {"params": [t for t in leaves.values() if t.dim() < 2], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=ADAMW["lr"], betas=tuple(ADAMW["betas"]), eps=ADAMW["eps"])
+    losses, after1 = [], None
+    for step in range(ADAMW["steps"]):
+        opt.zero_grad()
+        loss = hf_causal_lm_loss(logits_fn(c)(leaves, c, ids), labels)
+        losses.append(loss.item())
+        loss.backward()
+        opt.step()
+        if step == 0:
+            after1 = {n: nested(t) for n, t in leaves.items()}
+    return {"format": "hf_ref adamw golden v1: torch.optim.AdamW steps in float64 on the golden batch of hf_%s.json" % name,
+            "name": name, "optimizer": dict(ADAMW, decay="rank >= 2"), "torch_version": torch.__version__,
+            "losses_before_each_step": losses, "weights_after_step1": after1}
+
+
 def write_goldens(fixtures_dir, golden_dir, seed):
     os.makedirs(golden_dir, exist_ok=True)
     for i, (name, spec) in enumerate(CONFIGS.items()):
@@ -431,6 +460,11 @@ def write_goldens(fixtures_dir, golden_dir, seed):
             json.dump(golden, f, separators=(",", ":"))
         print(json.dumps({"golden": os.path.relpath(path, ROOT), "bytes": os.path.getsize(path),
                           "fixture": golden["fixture"], "loss": golden["loss"]}))
+        if spec.get("adamw"):
+            path = os.path.join(golden_dir, "hf_%s_adamw.json" % name)
+            with open(path, "w") as f:
+                json.dump(adamw_case(name, spec, seed + 10 * i), f, separators=(",", ":"))
+            print(json.dumps({"golden": os.path.relpath(path, ROOT), "bytes": os.path.getsize(path)}))
 
 
 # ----------------------------------------------------------------------------- self checks

@@ -2,7 +2,7 @@
 // export): the parameter list by Hugging Face name, and a forward pass that builds logits.
 
 import { Value } from '../graph/graph';
-import { NnContext, ParamShape } from './nn';
+import { KvCacheStep, NnContext, ParamShape } from './nn';
 
 export interface DropoutRates {
   embd: number;
@@ -19,6 +19,13 @@ export interface CausalLM {
   /** Names of parameters that are layer `l` (layer-wise learning rates, freezing); embeddings are -1, the head/final norm nLayers. */
   layerOf(name: string): number;
   readonly nLayers: number;
-  /** Logits [B, T, V] for ids [B, T] int64. `p(name)` returns a parameter's value by HF name. */
-  forward(c: NnContext, p: (name: string) => Value, ids: Value, dropout?: DropoutRates): Value;
+  /** Key/value heads and head width of each layer's attention (the shape of a generation cache). */
+  readonly kvHeads: number;
+  readonly headDim: number;
+  /**
+   * Logits [B, T, V] for ids [B, T] int64. `p(name)` returns a parameter's value by HF name.
+   * `dropout` overrides the checkpoint's rates (used only when `c.dropoutKey` is set). With `cache`, ids are
+   * the new tokens of a decoding step and the result is the logits of the positions `cache.select` keeps.
+   */
+  forward(c: NnContext, p: (name: string) => Value, ids: Value, dropout?: DropoutRates, cache?: KvCacheStep): Value;
 }

@@ -1,10 +1,11 @@
 // GPT-2 family (HF GPT2LMHeadModel): learned positions, pre-LN blocks, Conv1D weights [in, out],
 // c_attn columns [q | k | v], tied LM head. Parameter names are GPT2Model state_dict keys
-// (checkpoint loading strips/adds the `transformer.` prefix).
+// (checkpoint loading strips/adds the `transformer.` prefix). With a KvCacheStep the same blocks run
+// one decoding step against a key/value cache (src/engine/generate/).
 
 import { Value } from '../graph/graph';
 import { normalRng } from '../random';
-import { NnContext, ParamShape, causalAttention, dropout, gelu, layerNorm, linear } from './nn';
+import { KvCacheStep, NnContext, ParamShape, causalAttention, dropout, gelu, layerNorm, linear, silu } from './nn';
 
 export interface Gpt2Config {
   vocabSize: number;
@@ -13,15 +14,19 @@ export interface Gpt2Config {
   nLayer: number;
   nHead: number;
   layerNormEps: number;
-  /** HF activation_function: gelu_new / gelu_pytorch_tanh (tanh) or gelu (exact). */
-  activation: 'tanh' | 'none';
+  /** HF activation_function: gelu_new / gelu_pytorch_tanh (tanh), gelu (exact, 'none'), relu, silu, quick_gelu. */
+  activation: 'tanh' | 'none' | 'relu' | 'silu' | 'quick_gelu';
+  /** MLP width (HF n_inner); default 4 * nEmbd. */
+  nInner?: number;
+  /** LM head tied to wte (default true); false adds an `lm_head.weight` [V, C] parameter. */
+  tiedHead?: boolean;
   embdDropout: number;
   attnDropout: number;
   residDropout: number;
 }
 
 export function gpt2Params(cfg: Gpt2Config): ParamShape[] {
-  const C = cfg.nEmbd;
+  const C = cfg.nEmbd, I = cfg.nInner ?? 4 * C;
   const ps: ParamShape[] = [
     { name: 'wte.weight', shape: [cfg.vocabSize, C] },
     { name: 'wpe.weight', shape: [cfg.nPositions, C] },
@@ -33,21 +38,35 @@ export function gpt2Params(cfg: Gpt2Config): ParamShape[] {
       { name: `${h}.attn.c_attn.weight`, shape: [C, 3 * C] }, { name: `${h}.attn.c_attn.bias`, shape: [3 * C] },
       { name: `${h}.attn.c_proj.weight`, shape: [C, C] }, { name: `${h}.attn.c_proj.bias`, shape: [C] },
       { name: `${h}.ln_2.weight`, shape: [C] }, { name: `${h}.ln_2.bias`, shape: [C] },
-      { name: `${h}.mlp.c_fc.weight`, shape: [C, 4 * C] }, { name: `${h}.mlp.c_fc.bias`, shape: [4 * C] },
-      { name: `${h}.mlp.c_proj.weight`, shape: [4 * C, C] }, { name: `${h}.mlp.c_proj.bias`, shape: [C] },
+      { name: `${h}.mlp.c_fc.weight`, shape: [C, I] }, { name: `${h}.mlp.c_fc.bias`, shape: [I] },
+      { name: `${h}.mlp.c_proj.weight`, shape: [I, C] }, { name: `${h}.mlp.c_proj.bias`, shape: [C] },
     );
   }
   ps.push({ name: 'ln_f.weight', shape: [C] }, { name: 'ln_f.bias', shape: [C] });
+  if (cfg.tiedHead === false) ps.push({ name: 'lm_head.weight', shape: [cfg.vocabSize, C] });
   return ps;
 }
 
-/** Logits [B, T, V] for token ids [B, T] (int64). `p(name)` gives each parameter's value. */
-export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => Value, ids: Value): Value {
+function mlpActivation(c: NnContext, x: Value, kind: Gpt2Config['activation']): Value {
+  const { b } = c;
+  switch (kind) {
+    case 'tanh': case 'none': return gelu(c, x, kind);
+    case 'relu': return b.relu(x);
+    case 'silu': return silu(c, x);
+    case 'quick_gelu': return b.mul(x, b.sigmoid(b.mul(x, b.scalar(1.702, x.dtype))));
+  }
+}
+
+/**
+ * Logits [B, T, V] for token ids [B, T] (int64). `p(name)` gives each parameter's value.
+ * With `cache`, ids are the new tokens of a decoding step and the logits those `cache.select` keeps.
+ */
+export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => Value, ids: Value, cache?: KvCacheStep): Value {
   const { b } = c;
   const [B, T] = ids.shape;
   const C = cfg.nEmbd, H = cfg.nHead, hd = C / H;
-  if (T > cfg.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${cfg.nPositions}`);
-  const pos = b.slice(p('wpe.weight'), 0, 0, T); // [T, C]
+  if (!cache && T > cfg.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${cfg.nPositions}`);
+  const pos = cache ? b.gather(p('wpe.weight'), cache.positions) : b.slice(p('wpe.weight'), 0, 0, T); // [B, T, C] | [T, C]
   let x = dropout(c, b.add(b.gather(p('wte.weight'), ids), pos), cfg.embdDropout); // [B, T, C]
   for (let l = 0; l < cfg.nLayer; l++) {
     x = b.scope(`h.${l}`, () => {
@@ -55,17 +74,19 @@ export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => 
       const heads = (t: Value) => b.transpose(b.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
       const a = layerNorm(c, x, w('ln_1.weight'), w('ln_1.bias'), cfg.layerNormEps);
       const [q, k, v] = b.split(linear(c, a, w('attn.c_attn.weight'), w('attn.c_attn.bias')), -1, [C, C, C]);
-      const att = causalAttention(c, heads(q), heads(k), heads(v), cfg.attnDropout); // [B, T, C]
+      const att = cache ? cache.attend(c, l, heads(q), heads(k), heads(v)) : causalAttention(c, heads(q), heads(k), heads(v), cfg.attnDropout); // [B, T, C]
       const x1 = b.add(x, dropout(c, linear(c, att, w('attn.c_proj.weight'), w('attn.c_proj.bias')), cfg.residDropout));
       const m = layerNorm(c, x1, w('ln_2.weight'), w('ln_2.bias'), cfg.layerNormEps);
-      const hidden = gelu(c, linear(c, m, w('mlp.c_fc.weight'), w('mlp.c_fc.bias')), cfg.activation); // [B, T, 4C]
+      const hidden = mlpActivation(c, linear(c, m, w('mlp.c_fc.weight'), w('mlp.c_fc.bias')), cfg.activation); // [B, T, 4C]
       return b.add(x1, dropout(c, linear(c, hidden, w('mlp.c_proj.weight'), w('mlp.c_proj.bias')), cfg.residDropout));
     });
   }
+  if (cache) x = cache.select(x); // [B, T', C]
   x = layerNorm(c, x, p('ln_f.weight'), p('ln_f.bias'), cfg.layerNormEps);
-  // Tied head: logits = x @ wte^T as one GEMM over all positions.
-  const logits = b.gemm(b.reshape(x, [B * T, C]), p('wte.weight'), null, { transB: true });
-  return b.reshape(logits, [B, T, cfg.vocabSize]);
+  // Head (tied: wte): logits = x @ W^T as one GEMM over all positions.
+  const [Bo, To] = x.shape;
+  const logits = b.gemm(b.reshape(x, [Bo * To, C]), p(cfg.tiedHead === false ? 'lm_head.weight' : 'wte.weight'), null, { transB: true });
+  return b.reshape(logits, [Bo, To, cfg.vocabSize]);
 }
 
 /** GPT-2 / nanoGPT init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2L)), LN 1/0, biases 0. */
