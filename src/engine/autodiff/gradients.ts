@@ -133,6 +133,16 @@ export const GRADIENTS: Record<OpType, RuleEntry> = {
   },
   LogSoftmax: ({ b, y, gy, attr }) => [b.sub(gy(0), b.mul(b.exp(y(0)), b.reduceSum(gy(0), [attr('axis', -1)], true)))],
   LayerNormalization: layerNormGrads,
+  // d loss_i / d scores_i = softmax_i - onehot(label_i), zero on ignored rows; one pass over [N, V].
+  SoftmaxCrossEntropyLoss: ({ b, x, y, gy, hasGy, attr }) => {
+    const labels = x(1), logp = y(1);
+    const ignored = b.equal(labels, b.scalar(attr('ignore_index', -100), 'int64'));
+    const g = b.unsqueeze(b.where(ignored, s(b, 0, logp), gy(0)), [1]); // [N, 1]
+    const p = b.exp(logp);
+    let d = b.scatterElements(b.mul(p, g), b.unsqueeze(b.where(ignored, b.scalar(0, 'int64'), labels), [1]), b.neg(g), 1, 'add');
+    if (hasGy(1)) d = b.add(d, b.sub(gy(1), b.mul(p, b.reduceSum(gy(1), [1], true))));
+    return [d, null];
+  },
   Gelu: geluGrads,
 
   // Embedding lookups: the gradient scatters rows back, adding repeated indices.

@@ -7,7 +7,7 @@ import { Attr, DType, Graph, Node, Shape, TypedArray, Value, arrayFor, size } fr
 export const OP_TYPES = [
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Tanh', 'Erf', 'Sigmoid',
   'Sin', 'Cos', 'Abs', 'Max', 'Min', 'Relu',
-  'MatMul', 'Gemm', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'Gelu',
+  'MatMul', 'Gemm', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'Gelu', 'SoftmaxCrossEntropyLoss',
   'Gather', 'GatherElements', 'ScatterND', 'ScatterElements',
   'Reshape', 'Transpose', 'Slice', 'Concat', 'Split', 'Unsqueeze', 'Squeeze', 'Expand', 'Where',
   'ReduceSum', 'ReduceMean', 'ReduceMax', 'Cast', 'Identity',
@@ -180,6 +180,18 @@ export class GraphBuilder {
     const [y, mean, inv] = this.node('LayerNormalization', bias ? [x, scale, bias] : [x, scale],
       [[x.dtype, x.shape], [x.dtype, statShape], [x.dtype, statShape]], { axis: i(-1), epsilon: f(eps) });
     return [y, mean, inv];
+  }
+
+  /**
+   * Per-row cross-entropy of scores [N, V] against labels [N] (int64; `ignoreIndex` rows give 0),
+   * with the log-probabilities it computed on the way: [loss [N], logProb [N, V]].
+   */
+  softmaxCrossEntropy(scores: Value, labels: Value, ignoreIndex = -100): [Value, Value] {
+    const [N, V] = scores.shape;
+    if (scores.shape.length !== 2 || labels.shape.join() !== `${N}`) throw new Error(`SoftmaxCrossEntropyLoss: scores [N, V] and labels [N] expected, got [${scores.shape}] and [${labels.shape}]`);
+    const [loss, logp] = this.node('SoftmaxCrossEntropyLoss', [scores, labels], [[scores.dtype, [N]], [scores.dtype, [N, V]]],
+      { reduction: { kind: 'string', v: 'none' }, ignore_index: i(ignoreIndex) });
+    return [loss, logp];
   }
 
   // ------------------------------------------------------------------ indexing

@@ -152,13 +152,11 @@ export function crossEntropy(c: NnContext, logits: Value, targets: Value): { los
   const { b } = c;
   const V = logits.shape[logits.shape.length - 1];
   const N = size(logits.shape) / V;
-  const logp = b.logSoftmax(b.reshape(logits, [N, V]), -1);
   const t = b.reshape(targets, [N]);
-  const counted = b.not(b.equal(t, b.scalar(-100, 'int64')));
-  const safe = b.where(counted, t, b.scalar(0, 'int64'));
-  const picked = b.reshape(b.gatherElements(logp, b.unsqueeze(safe, [1]), 1), [N]);
-  const w = b.cast(counted, logits.dtype);
-  const count = b.reduceSum(w, [0]);
-  const total = b.neg(b.reduceSum(b.mul(picked, w), [0]));
+  // ORT's fused kernel (one pass, per-row loss, ignored rows 0) with its own gradient rule: the
+  // backward materialises fewer [N, V] tensors than LogSoftmax + GatherElements.
+  const [perRow] = b.softmaxCrossEntropy(b.reshape(logits, [N, V]), t, -100);
+  const count = b.reduceSum(b.cast(b.not(b.equal(t, b.scalar(-100, 'int64'))), logits.dtype), [0]);
+  const total = b.reduceSum(perRow, [0]);
   return { loss: b.div(total, b.max(count, b.scalar(1, logits.dtype))), count };
 }
