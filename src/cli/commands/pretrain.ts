@@ -1,7 +1,8 @@
 // `ftlab pretrain`: a model from a config.json alone, trained on a plain-text corpus packed into
 // sequences; writes a Hugging Face model folder. This is how the built-in base model is made.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../../engine/train/trainer';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
@@ -25,6 +26,8 @@ a Hugging Face model folder (config.json, model.safetensors, and the tokenizer f
 The run itself (config.json, metrics.jsonl) goes to <out>/run/.
 
   --model-config <dir>     folder with config.json, tokenizer.json, tokenizer_config.json
+  --corpus <file|dir>      a corpus file, or a folder whose *.txt files are joined in name order
+  --dtype <F32|F16|BF16>   stored dtype of the weights (default F32)
   --seq-length <n>         tokens per training sequence (default: the model's context)
   --max-steps <n>          (default 2000)
   --learning-rate <x>      (default 1e-3)
@@ -39,7 +42,7 @@ The run itself (config.json, metrics.jsonl) goes to <out>/run/.
 const SPEC = {
   'model-config': 'string', corpus: 'string', out: 'string', 'seq-length': 'number', 'max-steps': 'number', 'learning-rate': 'number',
   'per-device-train-batch-size': 'number', 'warmup-steps': 'number', 'lr-scheduler-type': 'string', 'weight-decay': 'number',
-  dropout: 'number', seed: 'number', threads: 'number', device: 'string', quiet: 'boolean',
+  dropout: 'number', seed: 'number', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string',
 } as const;
 
 export const pretrain: CliCommand = {
@@ -62,8 +65,19 @@ export const pretrain: CliCommand = {
       const tokenizer = await loadTokenizer(cfgDir);
       const T = f['seq-length'] ?? model.maxPositions;
       if (T > model.maxPositions) throw new UsageError(`--seq-length ${T} exceeds the model's context ${model.maxPositions}`);
+      const dtype = (f.dtype ?? 'F32') as 'F32' | 'F16' | 'BF16';
+      if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
       mkdirSync(out, { recursive: true });
-      const corpus = await prepareCorpus({ source: resolve(f.corpus), tokenizer, outDir: join(out, 'corpus.prepared'), seqLength: T + 1 });
+      let source = resolve(f.corpus);
+      if (statSync(source).isDirectory()) {
+        const files = readdirSync(source).filter((n) => n.endsWith('.txt')).sort();
+        if (!files.length) throw new UsageError(`${source} has no .txt files`);
+        const joined = join(out, 'corpus.txt');
+        writeFileAtomic(joined, files.map((n) => readFileSync(join(source, n), 'utf8').trim()).join('\n\n') + '\n');
+        say(`corpus: ${files.join(', ')} joined into ${joined}`);
+        source = joined;
+      }
+      const corpus = await prepareCorpus({ source, tokenizer, outDir: join(out, 'corpus.prepared'), seqLength: T + 1 });
       const data = PreparedDataset.open(corpus.dir);
       say(`corpus: ${data.indices('train').length} sequences of ${T + 1} tokens`);
       const res = await train({
@@ -74,13 +88,13 @@ export const pretrain: CliCommand = {
           lrSchedulerType: sched, weightDecay: f['weight-decay'] ?? 0.1, adamBeta2: 0.95, dropout: f.dropout ?? null,
           seed, shuffle: true, loggingSteps: 10, device, threads: f.threads ?? 0,
         },
-        describe: { command: 'pretrain', modelConfig: cfgDir, corpus: resolve(f.corpus), seed },
+        describe: { command: 'pretrain', modelConfig: cfgDir, corpus: resolve(f.corpus), seed, argv },
         onLog: say,
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  ${m.tokensPerSecond} tok/s`),
       });
       const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
       const tensors = new Map([...res.weights].map(([n, data]) => [n, { shape: shapes.get(n)!, data }]));
-      await saveHfModel(join(out, 'model'), { config, tensors, copyFrom: cfgDir });
+      await saveHfModel(join(out, 'model'), { config, tensors, copyFrom: cfgDir, dtype });
       say(`done: ${res.steps} steps, final loss ${res.finalLoss.toFixed(4)}; model folder ${join(out, 'model')}`);
       return 0;
     } catch (err) {
