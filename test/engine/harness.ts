@@ -5,25 +5,14 @@ import { Graph, TypedArray, Value } from '../../src/engine/graph/graph';
 import { GraphBuilder } from '../../src/engine/graph/builder';
 import { toModelProto } from '../../src/engine/graph/serialize';
 import { createSession, tensor } from '../../src/engine/runtime/session';
+import { uniformRng } from '../../src/engine/random';
 
 export function newBuilder(name = 'test'): GraphBuilder {
   return new GraphBuilder(new Graph(name));
 }
 
-/** mulberry32: small seeded PRNG so test data never depends on Math.random. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function uniform(n: number, lo: number, hi: number, seed: number): number[] {
-  const r = rng(seed);
+  const r = uniformRng(seed); // seeded: test data never depends on Math.random
   return Array.from({ length: n }, () => lo + (hi - lo) * r());
 }
 
