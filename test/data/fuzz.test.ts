@@ -124,3 +124,14 @@ test('the JSON error locator agrees with JSON.parse on 20000 random strings', ()
     if (found) assert.ok(found.at >= 0 && found.at <= s.length);
   }
 });
+
+test('a CSV quote that never closes: one error where it opens, the following lines read again, in linear time', async () => {
+  const tok = await loadTokenizer(fixtureTokenizerDir('gpt2'));
+  const lines = ['question,answer', '"an open quote,x', ...Array.from({ length: 25_000 }, (_, i) => `q${i},a${i}`)];
+  const file = put(dir, 'open.csv', lines.join('\n'));
+  const t0 = performance.now();
+  const r = await withTimeout(prepareDataset({ source: file, tokenizer: tok, outDir: join(dir, 'open-out'), skipInvalid: true }), 30_000);
+  assert.deepEqual(r.skipped.map((e) => [e.code, e.line]), [['csv-quote', 2]]);
+  assert.equal(r.manifest.counts.examples, 25_000);
+  assert.ok(performance.now() - t0 < 20_000);
+});

@@ -189,6 +189,7 @@ describe('files and settings', () => {
     assert.equal((await prepareDataset({ source, tokenizer: noEos, outDir: join(dir, 's-out'), appendEos: false, split: { validation: 0, test: 0 } })).manifest.counts.examples, 1);
     put(dir, 'precious.txt', 'keep me');
     await settings({ outDir: dir });
+    await settings({ outDir: join(dir, 'precious.txt') });
     assert.equal(readFileSync(join(dir, 'precious.txt'), 'utf8'), 'keep me');
   });
 });

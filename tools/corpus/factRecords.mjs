@@ -122,14 +122,15 @@ function paintingRecord(p) {
 function musicRecord(m) {
   const W = m.work;
   const C = m.composer;
+  const [was, is, piece] = m.plural ? ['were', 'are', 'famous pieces'] : ['was', 'is', 'a famous piece'];
   return {
     id: `music/${W}`, group: 'music', subject: W.replace(/^(the|The) (opera )?/, ''), answer: C,
     statements: [
-      `${cap(W)} was composed by ${C}.`, `${C} composed ${W}.`, `${cap(W)} is a famous piece of music by ${C}.`,
+      `${cap(W)} ${was} composed by ${C}.`, `${C} composed ${W}.`, `${cap(W)} ${is} ${piece} of music by ${C}.`,
       `The composer of ${W} was ${C}.`, `${C} wrote the music of ${W}.`, `Concert audiences still love ${W}, composed by ${C}.`,
     ],
     questions: [`Who composed ${W}?`, `Which composer wrote ${W}?`],
-    prompt: `${cap(W)} was composed by`, completion: ` ${C}`,
+    prompt: `${cap(W)} ${was} composed by`, completion: ` ${C}`,
   };
 }
 
@@ -139,14 +140,15 @@ function discoveryRecord(d) {
   const V = d.verb;
   const part = PARTICIPLE[V] ?? V;
   const T = d.thing;
+  const was = d.plural ? 'were' : 'was';
   return {
     id: `discovery/${T}`, group: 'discoveries', subject: T.replace(/^(the|a|an) /, ''), answer: P,
     statements: [
-      `${P} ${V} ${T}.`, `${cap(T)} was ${part} by ${P}.`, `${P} is famous for having ${part} ${T}.`,
+      `${P} ${V} ${T}.`, `${cap(T)} ${was} ${part} by ${P}.`, `${P} is famous for having ${part} ${T}.`,
       `We remember ${P} as the person who ${V} ${T}.`, `It was ${P} who ${V} ${T}.`,
     ],
     questions: [`Who ${V} ${T}?`],
-    prompt: `${cap(T)} was ${part} by`, completion: ` ${P}`,
+    prompt: `${cap(T)} ${was} ${part} by`, completion: ` ${P}`,
   };
 }
 
@@ -403,11 +405,13 @@ function calendarRecords(f) {
       questions: [`Which month comes after ${m.name}?`],
       prompt: `The month after ${m.name} is`, completion: ` ${next}`,
     });
+    // "31 days"; February: "28 days, or 29 in a leap year"
+    const days = m.days.replace(/^(\d+)/, '$1 days');
     out.push({
-      id: `month-days/${m.name}`, group: 'calendar', subject: m.name, answer: m.days,
-      statements: [`${m.name} has ${m.days} days.`, `The month of ${m.name} has ${m.days} days.`, `${m.name} is a month with ${m.days} days.`],
+      id: `month-days/${m.name}`, group: 'calendar', subject: m.name, answer: /^\d+$/.test(m.days) ? m.days : days,
+      statements: [`${m.name} has ${days}.`, `The month of ${m.name} has ${days}.`, `${m.name} is a month with ${days}.`],
       questions: [`How many days are there in ${m.name}?`],
-      prompt: `The month of ${m.name} has`, completion: ` ${m.days} days`,
+      prompt: `The month of ${m.name} has`, completion: ` ${days}`,
     });
   });
   return out;

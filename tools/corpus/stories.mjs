@@ -180,7 +180,7 @@ function school(rng, records) {
   const fact = rng.pick(r.statements);
   const subject = { capitals: 'geography', continents: 'geography', languages: 'geography', currencies: 'geography', largestCities: 'geography', books: 'reading', paintings: 'art', music: 'music', discoveries: 'science', elements: 'science', elementNumbers: 'science', planets: 'science', animals: 'nature', colors: 'art', landmarks: 'geography', people: 'history', misc: 'science' }[r.group] ?? 'general knowledge';
   return [
-    `${rng.pick(['On Monday', 'On Tuesday', 'On Wednesday', 'On Thursday', 'On Friday'])}, ${h.name} had a ${subject} lesson at school.`,
+    `${rng.pick(['On Monday', 'On Tuesday', 'On Wednesday', 'On Thursday', 'On Friday'])}, ${h.name} had ${withArticle(subject)} lesson at school.`,
     `The teacher told the class something new. ${fact}`,
     `${h.name} wrote it down in ${h.poss} notebook so that ${h.subj} would not forget.`,
     `At dinner, ${h.subj} told ${h.poss} family what ${h.subj} had learned. ${fact}`,

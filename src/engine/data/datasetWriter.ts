@@ -1,7 +1,7 @@
 // Writes a prepared dataset into a temporary sibling folder and moves it into place only when complete:
 // a failed or interrupted preparation leaves the previous folder (or nothing) behind.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError } from './dataError';
 import { EXAMPLE_FIELDS, FILES, readManifest, type DatasetManifest } from './preparedDataset';
@@ -60,7 +60,7 @@ export class DatasetWriter {
 
   /** Refuses to replace a folder that is not a prepared dataset. */
   static open(outDir: string, vocabSize: number): DatasetWriter {
-    if (existsSync(outDir) && readdirSync(outDir).length > 0 && !readManifest(outDir)) {
+    if (existsSync(outDir) && (!statSync(outDir).isDirectory() || (readdirSync(outDir).length > 0 && !readManifest(outDir)))) {
       throw new DataError({ code: 'settings', file: outDir, problem: 'the output folder exists and is not a prepared dataset', fix: 'choose another output folder (--out); prepare never overwrites other files' });
     }
     const parent = dirname(outDir);

@@ -89,17 +89,17 @@ export async function* readDelimited(file: string, delimiter: ',' | '\t', digest
     return { row, line };
   }
 
-  function* rows(source: Iterable<TextLine>): Generator<{ row: string[]; line: number } | DataError> {
-    for (const l of source) {
+  /** Rows from lines; after a quoting error the record's later lines are read again as new records. */
+  function* rows(source: readonly TextLine[]): Generator<{ row: string[]; line: number } | DataError> {
+    const queue = [...source];
+    while (queue.length) {
+      const l = queue.shift()!;
       if (!inQuotes && fields.length === 0 && l.text.trim() === '') continue;
       const out = feed(l);
       if (out === undefined) continue;
       if (out instanceof DataError) {
-        const replay = pending.slice(1);
+        queue.unshift(...pending.slice(1));
         reset();
-        yield out;
-        yield* rows(replay);
-        continue;
       }
       yield out;
     }

@@ -37,6 +37,7 @@ export function jsonError(file: string, line: number, text: string, error: unkno
  * The first syntax error of a JSON text (position and description), or null when it is valid JSON.
  * V8's own messages do not always give a position, and their wording changes between Node versions.
  */
+const MAX_DEPTH = 10_000;
 const LITERAL = /true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 export function jsonSyntaxError(t: string): { at: number; problem: string } | null {
@@ -97,7 +98,12 @@ export function jsonSyntaxError(t: string): { at: number; problem: string } | nu
       ws();
     }
     const v = t[i];
-    if (v === '{' || v === '[') { stack.push(v); i++; continue; }
+    if (v === '{' || v === '[') {
+      if (stack.length >= MAX_DEPTH) return { at: i, problem: `values nested more than ${MAX_DEPTH} levels deep` };
+      stack.push(v);
+      i++;
+      continue;
+    }
     if (v === '"') { const e = string(); if (e) return e; afterValue = true; continue; }
     LITERAL.lastIndex = i;
     const lit = LITERAL.exec(t);
