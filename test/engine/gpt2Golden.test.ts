@@ -179,3 +179,20 @@ test("the 'tensors' layout (one buffer per parameter) computes the same steps as
   for (const p of params) assert.ok(relErr(rt.params().get(p.name)!, Array.from(rf.params().get(p.name)!)) < 1e-12, p.name);
   assert.equal(rt.state().length, params.length);
 });
+
+test('a compiled step dumps to a .onnx file that a fresh ONNX Runtime session loads', async () => {
+  const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { dumpModel } = await import('../../src/engine/graph/serialize');
+  const ort = await import('onnxruntime-node');
+  const dir = mkdtempSync(join(tmpdir(), 'ftlab-dump-'));
+  const path = join(dir, 'step.onnx');
+  const step = buildTrainStep(stepConfig('float32'));
+  dumpModel(step.graph, path);
+  assert.ok(statSync(path).size > 1000);
+  const s = await ort.InferenceSession.create(path);
+  assert.ok(s.inputNames.includes('input_ids') && s.inputNames.includes('decay.params'));
+  assert.equal(s.outputNames.length, 2 + 2 * 3);
+  await s.release();
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -2,7 +2,7 @@
 // typed array per group and per state buffer; frozen tensors are fed as inputs and never copied back.
 
 import * as ort from 'onnxruntime-node';
-import { toModelProto } from '../graph/serialize';
+import { dumpModel, toModelProto } from '../graph/serialize';
 import { CompiledSession, SessionOptions, createSession, tensor } from '../runtime/session';
 import { ParamGroup, TrainStepConfig, TrainStepGraph, groupSize, trainUnits } from './trainStep';
 import { size } from '../graph/graph';
@@ -54,6 +54,8 @@ export class TrainStepRunner {
       const v = step.inputs.frozen.get(p.name)!;
       frozenFeeds[v.name] = tensor(cfg.dtype, p.shape, src instanceof Arr ? src : Arr.from(src));
     }
+    // FTLAB_DUMP_GRAPH=file.onnx writes the compiled step for Netron (weights are inputs: it stays small).
+    if (process.env.FTLAB_DUMP_GRAPH) dumpModel(step.graph, process.env.FTLAB_DUMP_GRAPH);
     const compiled = await createSession(toModelProto(step.graph), o);
     return new TrainStepRunner(cfg, step, compiled, buffers, frozenFeeds, units);
   }
