@@ -1,12 +1,17 @@
 // `npm run bench:decode`: greedy decoding speed with the static KV cache (tokens/s, batch 1) of our
-// generator, of the exported ONNX model driven by plain onnxruntime, and of a PyTorch KV-cache decode of
+// generator (weights fed as inputs, the default, and baked in as initializers), of the exported ONNX model
+// driven by plain onnxruntime, and of a PyTorch KV-cache decode of
 // the same architecture (tools/reference/decode_ref.py over ../shared/reference/gpt_ref.py's GPT), same
 // thread count, in the same run. Random weights (GPT-2 init); sizes:
 //   small  4 layers, d 256, 4 heads, vocab 4096
 //   gpt2   12 layers, d 768, 12 heads, vocab 50257 (GPT-2 124M)
 //
 //   node dist/bench-decode.js [--sizes small,gpt2] [--prompt 32] [--new 128] [--threads 2] [--reps 3]
-//                             [--no-torch] [--no-export] [--python /usr/bin/python3] [--json FILE]
+//                             [--no-torch] [--no-export] [--omp-passive] [--python /usr/bin/python3] [--json FILE]
+//
+// --omp-passive runs PyTorch with OMP_WAIT_POLICY=PASSIVE: on a machine whose cores other processes also
+// use, OpenMP's spinning workers made PyTorch's 2-thread decode ~8x slower (GPT-2 124M: 409 vs 53 ms/token,
+// 1 thread 54 ms); passive waiting removes that artefact. Say which was used when quoting numbers.
 //
 // ms/token is the mean time between consecutive generated tokens (decode steps only: sampling on the host
 // included, prefill excluded); each implementation runs --reps times, alternating, and the median is reported.
@@ -87,7 +92,7 @@ function torch(s: Size, promptLen: number, n: number, threads: number): { msPerT
   while (!existsSync(join(root, 'tools', 'reference', 'decode_ref.py')) && dirname(root) !== root) root = dirname(root);
   const script = join(root, 'tools', 'reference', 'decode_ref.py');
   const r = spawnSync(python, [script, '--layers', `${s.layers}`, '--d', `${s.d}`, '--heads', `${s.heads}`, '--vocab', `${s.vocab}`, '--n-positions', `${s.nPositions}`,
-    '--prompt', `${promptLen}`, '--new', `${n}`, '--threads', `${threads}`], { encoding: 'utf8' });
+    '--prompt', `${promptLen}`, '--new', `${n}`, '--threads', `${threads}`], { encoding: 'utf8', env: { ...process.env, ...(flag('omp-passive') ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}) } });
   if (r.status !== 0) { console.error(`PyTorch reference failed: ${r.error?.message ?? r.stderr}`); return null; }
   const raw = JSON.parse(r.stdout.trim().split('\n').pop()!);
   return { msPerToken: raw.ms_per_token, raw };
@@ -103,16 +108,23 @@ async function main(): Promise<void> {
     const { lm, weights } = model(s);
     const ids = prompt(s, promptLen);
     const d = new Decoder(lm, weights, { threads });
+    let t0 = performance.now();
     await ours(d, ids, 4); // compile the sessions
+    const firstCallMs = performance.now() - t0;
+    const baked = new Decoder(lm, weights, { threads, bakeWeights: true });
+    t0 = performance.now();
+    await ours(baked, ids, 4);
+    const bakedFirstCallMs = performance.now() - t0;
     const capacity = 2 ** Math.ceil(Math.log2(promptLen + n));
     const dir = mkdtempSync(join(tmpdir(), 'ftlab-bench-decode-'));
     const onnxPath = flag('no-export') ? null : exportOnnx(lm, weights, join(dir, 'model.onnx'), { capacity }).path;
-    const o: number[] = [], pre: number[] = [], e: number[] = [], t: number[] = [];
+    const o: number[] = [], pre: number[] = [], ob: number[] = [], e: number[] = [], t: number[] = [];
     let torchRaw: Record<string, unknown> | null = null;
     for (let r = 0; r < reps; r++) {
       const m = await ours(d, ids, n);
       o.push(m.msPerToken);
       pre.push(m.prefillMs);
+      ob.push((await ours(baked, ids, n)).msPerToken);
       if (onnxPath) e.push(await exported(onnxPath, ids, n, threads));
       if (!flag('no-torch')) {
         const tr = torch(s, promptLen, n, threads);
@@ -120,22 +132,25 @@ async function main(): Promise<void> {
       }
     }
     await d.release();
+    await baked.release();
     rmSync(dir, { recursive: true, force: true });
     const row = {
       size: name, ...s, params: lm.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0), prompt: promptLen, new: n, capacity, threads,
       ours_ms_per_token: +median(o).toFixed(2), ours_tokens_per_s: +(1000 / median(o)).toFixed(1), ours_prefill_ms: +median(pre).toFixed(1),
+      ours_first_call_ms: Math.round(firstCallMs), baked_ms_per_token: +median(ob).toFixed(2), baked_first_call_ms: Math.round(bakedFirstCallMs),
       export_ms_per_token: e.length ? +median(e).toFixed(2) : null,
       torch_ms_per_token: t.length ? +median(t).toFixed(2) : null, torch_tokens_per_s: t.length ? +(1000 / median(t)).toFixed(1) : null,
-      torch_over_ours: t.length ? +(median(t) / median(o)).toFixed(2) : null, torch_blas: torchRaw?.blas ?? null,
-      all_ms: { ours: o.map((x) => +x.toFixed(2)), export: e.map((x) => +x.toFixed(2)), torch: t },
+      torch_over_ours: t.length ? +(median(t) / median(o)).toFixed(2) : null, torch_blas: torchRaw?.blas ?? null, torch_omp_passive: flag('omp-passive'),
+      all_ms: { ours: o.map((x) => +x.toFixed(2)), baked: ob.map((x) => +x.toFixed(2)), export: e.map((x) => +x.toFixed(2)), torch: t },
     };
     rows.push(row);
     console.log(JSON.stringify(row));
   }
-  console.log('\nsize   params   ours ms/tok (tok/s)   exported-onnx ms/tok   pytorch ms/tok (tok/s)   pytorch/ours');
+  console.log('\nms/token (decode, batch 1)');
+  console.log('size    params  ours  ours-baked  exported  pytorch  pytorch/ours');
   for (const r of rows as Record<string, number | string | null>[]) {
-    console.log(`${String(r.size).padEnd(6)} ${(Number(r.params) / 1e6).toFixed(1).padStart(5)}M   ${String(r.ours_ms_per_token).padStart(7)} (${r.ours_tokens_per_s})`
-      + `       ${String(r.export_ms_per_token ?? '-').padStart(7)}               ${String(r.torch_ms_per_token ?? '-').padStart(7)} (${r.torch_tokens_per_s ?? '-'})        ${r.torch_over_ours ?? '-'}`);
+    const col = (v: unknown, w: number) => String(v ?? '-').padStart(w);
+    console.log(`${String(r.size).padEnd(6)} ${(Number(r.params) / 1e6).toFixed(1).padStart(6)}M ${col(r.ours_ms_per_token, 5)} ${col(r.baked_ms_per_token, 11)} ${col(r.export_ms_per_token, 9)} ${col(r.torch_ms_per_token, 8)} ${col(r.torch_over_ours, 13)}`);
   }
   const out = arg('json', '');
   if (out) writeFileSync(out, JSON.stringify(rows, null, 2));
