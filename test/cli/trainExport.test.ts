@@ -73,6 +73,14 @@ test('ftlab train fine-tunes a model folder on Q&A data; ftlab export writes a l
     if (Array.from(t.data).some((v, k) => v !== base.tensors.get(n)!.data[k])) moved++;
   }
   assert.equal(moved, reloaded.tensors.size, 'full fine-tuning moves every tensor');
+
+  const onnxOut = join(dir, 'onnx');
+  const o = ftlab('export', '--run', runDir, '--format', 'onnx', '--out', onnxOut);
+  assert.equal(o.status, 0, o.stderr);
+  const ort = await import('onnxruntime-node');
+  const s = await ort.InferenceSession.create(join(onnxOut, 'model.onnx'));
+  assert.ok(s.inputNames.includes('input_ids') && s.outputNames.includes('logits'));
+  await s.release();
 });
 
 test('ftlab train takes pre-tokenized JSONL (input_ids, labels with -100)', async () => {

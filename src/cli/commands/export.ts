@@ -1,8 +1,10 @@
 // `ftlab export`: a run's trained weights -> the base model's Hugging Face layout (transformers
 // loads it), or an ONNX inference model.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { causalLMFromHf } from '../../engine/models/hfCausalLM';
+import { exportOnnx } from '../../engine/export/onnxExport';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import { loadHfModel, saveHfModel } from '../../engine/checkpoint/hfModel';
@@ -14,6 +16,7 @@ const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx> --out <dir
   --format hf     config.json + model.safetensors + the base model's tokenizer files, in the base
                   model's Hugging Face layout (transformers' from_pretrained loads it)
   --format onnx   an ONNX inference model with a KV cache that plain onnxruntime runs
+                  (--out <dir> writes <dir>/model.onnx; --out <file.onnx> writes that file)
   --dtype <F32|F16|BF16>   stored dtype of hf weights (default F32)`;
 
 export interface RunInfo { runDir: string; baseModelDir: string; }
@@ -48,7 +51,14 @@ export const exportCommand: CliCommand = {
         console.log(`wrote ${resolve(f.out)}: ${files.join(', ')}`);
         return 0;
       }
-      if (f.format === 'onnx') throw new UsageError('--format onnx is not wired yet (the ONNX inference export is still being built); use --format hf');
+      if (f.format === 'onnx') {
+        const lm = causalLMFromHf(base.config);
+        const path = resolve(f.out).endsWith('.onnx') ? resolve(f.out) : join(resolve(f.out), 'model.onnx');
+        mkdirSync(dirname(path), { recursive: true });
+        const r = exportOnnx(lm, new Map([...trained.tensors].map(([n, t]) => [n, t.data])), path);
+        console.log(`wrote ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB): inputs ${r.inputs.join(', ')}; outputs ${r.outputs.join(', ')}; batch ${r.batch}, chunk ${r.chunk}, cache capacity ${r.capacity}`);
+        return 0;
+      }
       throw new UsageError(`--format must be hf or onnx, got '${f.format}'`);
     } catch (err) {
       const msg = userMessage(err, [CheckpointError]);
