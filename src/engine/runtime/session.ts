@@ -43,25 +43,26 @@ export async function createSession(model: Uint8Array, o: SessionOptions = {}): 
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     ...(process.env.FTLAB_ORT_ARENA === '0' ? { enableCpuMemArena: false } : {}),
-    // ORT's memory pattern pre-plans one block for all activations; for training graphs it held
-    // 2.0 GB where allocating per tensor from the arena holds 1.3 GB (size b), at the same speed.
-    enableMemPattern: process.env.FTLAB_ORT_MEMPATTERN === '1',
     // FTLAB_ORT_LOG=0..4 shows ORT's own log (0: verbose, incl. node placement per provider).
     logSeverityLevel: Number(process.env.FTLAB_ORT_LOG ?? 4) as 0 | 1 | 2 | 3 | 4,
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
   };
+  // ORT's memory pattern pre-plans one block for all activations. On the CPU it held 2.0 GB for a
+  // training step where per-tensor arena allocation holds 1.3 GB (size b), at the same speed; on
+  // CUDA (memory is plentiful) the H200 run without it was slower, so CUDA keeps ORT's default.
+  const memPattern = (dflt: boolean) => (process.env.FTLAB_ORT_MEMPATTERN ? process.env.FTLAB_ORT_MEMPATTERN === '1' : dflt);
   // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
   const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
   const preflight = o.device === 'cuda' ? checkCuda() : null;
   if (preflight && !preflight.ok) (o.onFallback ?? (() => {}))(preflight.message);
   if (preflight?.ok) {
     try {
-      const session = await ort.InferenceSession.create(model, { ...base, ...prof, executionProviders: [{ name: 'cuda' }, 'cpu'] });
+      const session = await ort.InferenceSession.create(model, { ...base, ...prof, enableMemPattern: memPattern(true), executionProviders: [{ name: 'cuda' }, 'cpu'] });
       return { session, device: 'cuda' };
     } catch (err) {
       (o.onFallback ?? (() => {}))(explainCudaFailure(err));
     }
   }
-  const session = await ort.InferenceSession.create(model, { ...base, ...prof, executionProviders: ['cpu'] });
+  const session = await ort.InferenceSession.create(model, { ...base, ...prof, enableMemPattern: memPattern(false), executionProviders: ['cpu'] });
   return { session, device: 'cpu' };
 }
