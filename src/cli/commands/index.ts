@@ -1,6 +1,7 @@
 // The command table: `ftlab --help` lists exactly these, in this order. Add a command as a new file
 // under commands/ and one line here.
 import type { CliCommand } from '../command';
+import { demo } from './demo';
 import { help } from './help';
 import { exportCommand } from './export';
 import { generate } from './generate';
@@ -13,6 +14,7 @@ import { version } from './version';
 export const commands: readonly CliCommand[] = [
   help,
   version,
+  demo,
   pull,
   prepare,
   train,
