@@ -3,8 +3,8 @@
 import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
 
-/** Dataset formats the prepare step reads. */
-const DATASET_GLOB = '**/*.{jsonl,json,csv,txt,parquet}';
+/** Dataset formats the prepare step reads (no Parquet reader yet). */
+const DATASET_GLOB = '**/*.{jsonl,json,csv,tsv,txt}';
 const EXCLUDE_GLOB = '**/{node_modules,.git,.ftlab,dist,out}/**';
 const MAX_LISTED = 500;
 
@@ -35,7 +35,7 @@ async function pickDataset(): Promise<vscode.Uri | undefined> {
   ];
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Fine-tune model: choose a dataset',
-    placeHolder: files.length ? 'JSONL, JSON, CSV, text or Parquet file' : 'No dataset files found in the workspace: browse for one',
+    placeHolder: files.length ? 'JSONL, JSON, CSV, TSV or text file' : 'No dataset files found in the workspace: browse for one',
     matchOnDescription: true,
   });
   if (!picked) return undefined;
@@ -44,7 +44,7 @@ async function pickDataset(): Promise<vscode.Uri | undefined> {
     title: 'Choose a dataset',
     canSelectMany: false,
     defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-    filters: { Datasets: ['jsonl', 'json', 'csv', 'txt', 'parquet'], 'All files': ['*'] },
+    filters: { Datasets: ['jsonl', 'json', 'csv', 'tsv', 'txt'], 'All files': ['*'] },
   });
   return chosen?.[0];
 }
