@@ -92,6 +92,15 @@ test('ftlab train takes pre-tokenized JSONL (input_ids, labels with -100)', asyn
   const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '3', '--logging-steps', '1', '--threads', '1');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+  // A second run into the same folder is refused (nothing the user had is lost) unless asked for.
+  const before = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
+  const again = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '2', '--threads', '1');
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds a run/);
+  assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), before);
+  const forced = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '2', '--threads', '1', '--overwrite');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
 
 test('ftlab train explains bad input instead of a stack trace', async () => {

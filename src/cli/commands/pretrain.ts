@@ -88,6 +88,7 @@ export const pretrain: CliCommand = {
           lrSchedulerType: sched, weightDecay: f['weight-decay'] ?? 0.1, adamBeta2: 0.95, dropout: f.dropout ?? null,
           seed, shuffle: true, loggingSteps: 10, device, threads: f.threads ?? 0,
         },
+        overwrite: true, // <out>/run belongs to this command's own output folder
         describe: { command: 'pretrain', modelConfig: cfgDir, corpus: resolve(f.corpus), seed, argv },
         onLog: say,
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  ${m.tokensPerSecond} tok/s`),

@@ -10,7 +10,7 @@ import { loadTokenizer, TokenizerError } from '../../engine/tokenizer';
 import { prepareDataset } from '../../engine/data/prepareDataset';
 import { PreparedDataset } from '../../engine/data/preparedDataset';
 import { DataError, DataValidationError } from '../../engine/data/dataError';
-import { TRAINING_DEFAULTS, TrainingArguments, train as runTraining } from '../../engine/train/trainer';
+import { RunExistsError, TRAINING_DEFAULTS, TrainingArguments, train as runTraining } from '../../engine/train/trainer';
 import { SCHEDULER_TYPES, SchedulerType } from '../../engine/optim/schedule';
 
 const SPEC = {
@@ -19,7 +19,7 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean',
 } as const;
 
 const d = TRAINING_DEFAULTS;
@@ -53,6 +53,7 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --shuffle                           seeded shuffle per epoch
   --max-length <n>                    longest example in tokens (default: the model's context)
   --train-on-prompt                   count prompt tokens in the loss (default: answers only)
+  --overwrite                         replace a run already in <run-dir> (default: refuse)
   --quiet                             no per-step lines on stderr`;
 
 export const train: CliCommand = {
@@ -96,13 +97,13 @@ export const train: CliCommand = {
       const res = await runTraining({
         model, weights, data: PreparedDataset.open(prepared.dir), args, runDir,
         describe: { command: 'train', strategy: 'full', baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
-        onLog: say,
+        onLog: say, overwrite: !!f.overwrite,
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
       });
       say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}; run folder ${runDir}`);
       return 0;
     } catch (err) {
-      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError]);
+      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError]);
       if (msg === null) throw err;
       process.stderr.write(`ftlab train: ${msg}\n`);
       return 1;

@@ -75,6 +75,8 @@ export interface TrainJob {
   onStep?: (m: StepMetrics) => void;
   onLog?: (line: string) => void;
   signal?: AbortSignal;
+  /** Replace a run already in runDir (default: refuse, so that no earlier run is lost). */
+  overwrite?: boolean;
 }
 
 export interface TrainResult {
@@ -83,6 +85,11 @@ export interface TrainResult {
   device: string;
   weights: Map<string, Float32Array>;
   stopped: boolean;
+}
+
+/** The output folder already holds a run that would be replaced. */
+export class RunExistsError extends Error {
+  override readonly name = 'RunExistsError';
 }
 
 /** Atomic write: temp file + rename (never a half-written file). */
@@ -147,6 +154,9 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   };
   const schedule: Schedule = { type: args.lrSchedulerType, learningRate: args.learningRate, warmupSteps: args.warmupSteps, totalSteps };
 
+  if (existsSync(join(runDir, 'config.json')) && !job.overwrite) {
+    throw new RunExistsError(`${runDir} already holds a run (config.json); choose another output folder, or overwrite it explicitly (--overwrite)`);
+  }
   mkdirSync(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   if (existsSync(metricsPath)) rmSync(metricsPath);
