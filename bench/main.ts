@@ -55,7 +55,7 @@ function stepConfig(s: Size, stepsPerRun = 1, device: Device = 'cpu'): TrainStep
     ],
     frozen: [], batchSize: s.batch, seqLen: s.seq, microBatches: 1, stepsPerRun,
     optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, eps: 1e-8 }, maxGradNorm: 0, dropout: false,
-    forward: (c, p, ids) => gpt2Forward(c, cfg, p, ids), layout: device === 'cuda' ? 'tensors' : 'flat',
+    forward: (c, p, ids) => gpt2Forward(c, cfg, p, ids), layout: 'tensors',
   };
 }
 
@@ -73,7 +73,8 @@ const median = (xs: number[]) => { const a = [...xs].sort((p, q) => p - q); retu
 async function measureOurs(name: string, device: Device, steps: number, threads: number): Promise<void> {
   const s = SIZES[name];
   const t0 = performance.now();
-  const cfg = stepConfig(s, 1, device);
+  const layout = arg('layout', '');
+  const cfg = { ...stepConfig(s, 1, device), ...(layout ? { layout: layout as 'flat' | 'tensors' } : {}) };
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gptConfig(s), 1234), { device, threads, onFallback: (m) => console.error(m) });
   const buildMs = performance.now() - t0;
   const batch = randomBatch(s, 1);

@@ -92,9 +92,9 @@ export const demo: CliCommand = {
       };
       writeFileAtomic(join(runDir, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
       console.log(`Fine-Tune Lab demo: built-in model, full fine-tuning, safe preset, ${res.steps} steps (final loss ${res.finalLoss.toFixed(3)})`);
-      console.log(`                      before        after`);
-      console.log(`Q&A (held out)        ${pct(before.qa).padEnd(14)}${pct(after.qa)}`);
-      console.log(`general knowledge     ${pct(before.general).padEnd(14)}${pct(after.general)}`);
+      console.log(`                      before          after`);
+      console.log(`Q&A (held out)        ${pct(before.qa).padEnd(16)}${pct(after.qa)}`);
+      console.log(`general knowledge     ${pct(before.general).padEnd(16)}${pct(after.general)}`);
       for (const it of after.qa.items.slice(0, 3)) console.log(`  Q: ${it.prompt.slice(3, -3)}  ->${it.output.split('\n')[0]}  (${it.correct ? 'right' : `expected ${it.answer}`})`);
       console.log(`run folder: ${runDir}`);
       return 0;

@@ -40,8 +40,10 @@ export interface TrainStepConfig {
   /** Decompose ops without float64 kernels (gradient-check graphs). */
   decompose?: boolean;
   /**
-   * 'flat': one buffer per group (few large optimizer nodes; best on CPU). 'tensors': one buffer
-   * per parameter (on CUDA, ORT's Concat/Split over ~100 large pieces took seconds per step).
+   * 'flat': one buffer per group (a dozen large optimizer nodes, but a Split of the parameters and a
+   * Concat of the gradients every step). 'tensors': one buffer per parameter. Measured: 'tensors' is
+   * faster on the CPU too (size b 648-686 vs 707 ms/step, 1,156 vs 1,297 MiB), and on CUDA the
+   * Concat/Split over ~100 large pieces took seconds. The trainer uses 'tensors'.
    */
   layout?: 'flat' | 'tensors';
   forward: ForwardFn;

@@ -149,7 +149,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const cfg: TrainStepConfig = {
     dtype: 'float32', groups: parameterGroups(trainable, args.weightDecay, job.lrScale), frozen,
     batchSize: B, seqLen: T, microBatches: A, stepsPerRun: 1, optimizer, maxGradNorm: args.maxGradNorm,
-    dropout: dropout === null || dropout > 0, layout: args.device === 'cuda' ? 'tensors' : 'flat',
+    dropout: dropout === null || dropout > 0, layout: 'tensors',
     forward: (c, p, ids) => model.forward(c, p, ids, dropout === null ? undefined : { embd: dropout, attn: dropout, resid: dropout }),
   };
   const schedule: Schedule = { type: args.lrSchedulerType, learningRate: args.learningRate, warmupSteps: args.warmupSteps, totalSteps };
