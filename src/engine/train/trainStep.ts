@@ -174,15 +174,15 @@ function stepBody(b: GraphBuilder, cfg: TrainStepConfig, groups: ParamGroup[], s
 
   const sq = flatGrads.map((g) => b.reduceSum(b.mul(g, g), [0]));
   const gradNorm = b.sqrt(sq.reduce((x, y) => b.add(x, y)));
-  if (cfg.maxGradNorm > 0) {
-    // torch.nn.utils.clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)).
-    const coef = b.min(b.scalar(1, dtype), b.div(b.scalar(cfg.maxGradNorm, dtype), b.add(gradNorm, b.scalar(1e-6, dtype))));
-    flatGrads = flatGrads.map((g) => b.mul(g, coef));
-  }
+  // torch.nn.utils.clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)); the optimizer folds
+  // this scalar into its own scalars instead of a pass over every gradient.
+  const clip = cfg.maxGradNorm > 0
+    ? b.min(b.scalar(1, dtype), b.div(b.scalar(cfg.maxGradNorm, dtype), b.add(gradNorm, b.scalar(1e-6, dtype))))
+    : null;
   const next: StepState = { params: [], state: [] };
   groups.forEach((g, gi) => {
     const glr = g.lrScale === 1 ? lr : b.mul(lr, b.scalar(g.lrScale, dtype));
-    const u = optimizerUpdate(b, cfg.optimizer, st.params[gi], flatGrads[gi], st.state[gi], glr, t, g.weightDecay);
+    const u = optimizerUpdate(b, cfg.optimizer, st.params[gi], flatGrads[gi], st.state[gi], glr, t, g.weightDecay, clip);
     next.params.push(u.params);
     next.state.push(u.state);
   });
