@@ -6,6 +6,8 @@ import { join, relative } from 'node:path';
 const rules = [
   { dir: 'src/engine', banned: [/from\s+['"]vscode['"]/, /require\(['"]vscode['"]\)/, /\bdocument\./, /\bwindow\./], why: 'the engine is plain Node (no vscode, no DOM)' },
   { dir: 'src/cli', banned: [/from\s+['"]vscode['"]/, /require\(['"]vscode['"]\)/], why: 'the CLI runs without VS Code' },
+  { dir: 'src/cli', banned: [/['"](?:\.\.\/)+engine\/[^'"]+['"]/], why: 'the CLI uses the engine through its public entry, src/engine/index.ts' },
+  { dir: 'src/extension', banned: [/['"](?:\.\.\/)+engine\/[^'"]+['"]/], why: 'the extension uses the engine through its public entry, src/engine/index.ts' },
   { dir: 'src/protocol', banned: [/\bfrom\s+['"](?!\.\/)/, /\b(?:require|import)\s*\(\s*['"](?!\.\/)/], why: 'the protocol imports nothing outside src/protocol' },
   { dir: 'webview', banned: [/from\s+['"]vscode['"]/, /onnxruntime/], why: 'the webview is a browser bundle' },
   { dir: 'webview', except: 'webview/toolkit.ts', banned: [/['"]@vscode\/webview-ui-toolkit/], why: 'only webview/toolkit.ts wraps the (deprecated) UI toolkit, so it can be swapped' },

@@ -55,3 +55,12 @@ test('the CLI, the protocol and the webview keep their boundaries', () => {
   assert.match(output, /src\/protocol\/messages\.ts:1/);
   assert.match(output, /webview\/dashboard\.ts:1: [^\n]*\n *-> not allowed: only webview\/toolkit\.ts wraps/);
 });
+
+test('the CLI and the extension reach the engine only through src/engine/index.ts', () => {
+  const ok = lintTree({ 'src/cli/commands/x.ts': "import { train } from '../../engine';\n", 'src/extension/y.ts': "import { train } from '../engine';\n" });
+  assert.equal(ok.status, 0, ok.output);
+  const deep = lintTree({ 'src/cli/commands/x.ts': "import { train } from '../../engine/train/trainer';\n", 'src/extension/y.ts': "const t = require('../engine/train/trainer');\n" });
+  assert.equal(deep.status, 1);
+  assert.match(deep.output, /src\/cli\/commands\/x\.ts:1/);
+  assert.match(deep.output, /src\/extension\/y\.ts:1/);
+});

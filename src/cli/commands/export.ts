@@ -3,13 +3,13 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { causalLMFromHf } from '../../engine/models/hfCausalLM';
-import { exportOnnx } from '../../engine/export/onnxExport';
+import { causalLMFromHf } from '../../engine';
+import { exportOnnx } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { loadHfModel, saveHfModel } from '../../engine/checkpoint/hfModel';
-import { readSafetensors } from '../../engine/checkpoint/safetensors';
-import { CheckpointError } from '../../engine/checkpoint/checkpointError';
+import { loadHfModel, saveHfModel } from '../../engine';
+import { readSafetensors } from '../../engine';
+import { CheckpointError } from '../../engine';
 
 const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx> --out <dir>
 

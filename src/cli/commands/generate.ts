@@ -1,10 +1,10 @@
 // `ftlab generate --model DIR --prompt TEXT`: continues a prompt with a Hugging Face model folder,
 // streaming the text to stdout as tokens are chosen; a summary (tokens, speed) goes to stderr.
 import { UsageError, type CliCommand } from '../command';
-import { loadHfModel } from '../../engine/checkpoint/hfModel';
-import { causalLMFromHf } from '../../engine/models/hfCausalLM';
-import { Decoder, generate as generateTokens } from '../../engine/generate/generator';
-import { loadTokenizer } from '../../engine/tokenizer';
+import { loadHfModel } from '../../engine';
+import { causalLMFromHf } from '../../engine';
+import { Decoder, generate as generateTokens } from '../../engine';
+import { loadTokenizer } from '../../engine';
 
 const usage = `Usage: ftlab generate --model <dir> --prompt <text> [options]
 

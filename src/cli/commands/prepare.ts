@@ -1,13 +1,13 @@
 // `ftlab prepare`: a Q&A data file (or a replay corpus) -> a prepared dataset folder for training.
 import { basename, dirname, extname, join } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
-import { DataError, DataValidationError } from '../../engine/data/dataError';
-import type { DatasetManifest, LengthStats } from '../../engine/data/preparedDataset';
-import { prepareCorpus } from '../../engine/data/prepareCorpus';
-import { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from '../../engine/data/prepareDataset';
-import { DEFAULT_PROMPT_TEMPLATE } from '../../engine/data/promptTemplate';
-import { DATA_FORMATS, type DataFormat } from '../../engine/data/recordReader';
-import { loadTokenizer, TokenizerError } from '../../engine/tokenizer';
+import { DataError, DataValidationError } from '../../engine';
+import type { DatasetManifest, LengthStats } from '../../engine';
+import { prepareCorpus } from '../../engine';
+import { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from '../../engine';
+import { DEFAULT_PROMPT_TEMPLATE } from '../../engine';
+import { DATA_FORMATS, type DataFormat } from '../../engine';
+import { loadTokenizer, TokenizerError } from '../../engine';
 
 const usage = `Usage: ftlab prepare <data-file> --tokenizer <model-dir> [options]
        ftlab prepare --train <file> [--validation <file>] [--test <file>] --tokenizer <model-dir> [options]

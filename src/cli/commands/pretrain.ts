@@ -2,21 +2,21 @@
 // sequences; writes a Hugging Face model folder. This is how the built-in base model is made.
 
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '../../engine/train/trainer';
+import { writeFileAtomic } from '../../engine';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { readHfConfig } from '../../engine/checkpoint/hfConfig';
-import { saveHfModel } from '../../engine/checkpoint/hfModel';
-import { CheckpointError } from '../../engine/checkpoint/checkpointError';
-import { causalLMFromHf } from '../../engine/models/hfCausalLM';
-import { initWeights } from '../../engine/models/init';
-import { loadTokenizer, TokenizerError } from '../../engine/tokenizer';
-import { prepareCorpus } from '../../engine/data/prepareCorpus';
-import { PreparedDataset } from '../../engine/data/preparedDataset';
-import { DataError, DataValidationError } from '../../engine/data/dataError';
-import { TRAINING_DEFAULTS, train } from '../../engine/train/trainer';
-import { SCHEDULER_TYPES, SchedulerType } from '../../engine/optim/schedule';
+import { readHfConfig } from '../../engine';
+import { saveHfModel } from '../../engine';
+import { CheckpointError } from '../../engine';
+import { causalLMFromHf } from '../../engine';
+import { initWeights } from '../../engine';
+import { loadTokenizer, TokenizerError } from '../../engine';
+import { prepareCorpus } from '../../engine';
+import { PreparedDataset } from '../../engine';
+import { DataError, DataValidationError } from '../../engine';
+import { TRAINING_DEFAULTS, train } from '../../engine';
+import { SCHEDULER_TYPES, SchedulerType } from '../../engine';
 
 const usage = `Usage: ftlab pretrain --model-config <dir> --corpus <file> --out <dir> [options]
 

@@ -3,15 +3,15 @@
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { loadHfModel } from '../../engine/checkpoint/hfModel';
-import { CheckpointError } from '../../engine/checkpoint/checkpointError';
-import { causalLMFromHf } from '../../engine/models/hfCausalLM';
-import { loadTokenizer, TokenizerError } from '../../engine/tokenizer';
-import { prepareDataset } from '../../engine/data/prepareDataset';
-import { PreparedDataset } from '../../engine/data/preparedDataset';
-import { DataError, DataValidationError } from '../../engine/data/dataError';
-import { RunExistsError, TRAINING_DEFAULTS, TrainingArguments, train as runTraining } from '../../engine/train/trainer';
-import { SCHEDULER_TYPES, SchedulerType } from '../../engine/optim/schedule';
+import { loadHfModel } from '../../engine';
+import { CheckpointError } from '../../engine';
+import { causalLMFromHf } from '../../engine';
+import { loadTokenizer, TokenizerError } from '../../engine';
+import { prepareDataset } from '../../engine';
+import { PreparedDataset } from '../../engine';
+import { DataError, DataValidationError } from '../../engine';
+import { RunExistsError, TRAINING_DEFAULTS, TrainingArguments, train as runTraining } from '../../engine';
+import { SCHEDULER_TYPES, SchedulerType } from '../../engine';
 
 const SPEC = {
   model: 'string', data: 'string', out: 'string',

@@ -1,0 +1,31 @@
+// The engine's one public entry: what the CLI and the extension may use. Everything else under
+// src/engine is internal (scripts/lint.mjs rejects deep imports from src/cli and src/extension).
+
+// Models and checkpoints (Hugging Face layout)
+export { loadHfModel, saveHfModel } from './checkpoint/hfModel';
+export { readHfConfig } from './checkpoint/hfConfig';
+export { readSafetensors } from './checkpoint/safetensors';
+export { CheckpointError } from './checkpoint/checkpointError';
+export {
+  checkRepoId, describeCachedModels, hfAccessToken, hfHubCacheDir, listCachedModels, pullModel, type PullProgress,
+} from './checkpoint/hub';
+export { causalLMFromHf } from './models/hfCausalLM';
+export { initWeights } from './models/init';
+export { BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel } from './builtin';
+export { loadTokenizer, TokenizerError } from './tokenizer';
+
+// Data
+export { DataError, DataValidationError } from './data/dataError';
+export { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from './data/prepareDataset';
+export { prepareCorpus } from './data/prepareCorpus';
+export { PreparedDataset, type DatasetManifest, type LengthStats } from './data/preparedDataset';
+export { DEFAULT_PROMPT_TEMPLATE } from './data/promptTemplate';
+export { DATA_FORMATS, type DataFormat } from './data/recordReader';
+
+// Training, generation, evaluation, export
+export { RunExistsError, TRAINING_DEFAULTS, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
+export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
+export { Decoder, generate } from './generate/generator';
+export { completionAccuracy, type AccuracyResult, type CompletionItem } from './eval/completionAccuracy';
+export { exportOnnx } from './export/onnxExport';
+export { uniformRng } from './random';
