@@ -50,6 +50,15 @@ describe('split, stats, manifest', () => {
     ds.close();
   });
 
+  test('a file given as the training file is all training data (no split of it)', async () => {
+    const tok = await tokP;
+    const source = put(dir, 'train-only.jsonl', records());
+    const r = await prepareDataset({ source: { train: source }, tokenizer: tok, outDir: join(dir, 'train-only.prepared') });
+    const ds = PreparedDataset.open(r.dir);
+    assert.equal(ds.size('train'), 100);
+    assert.equal(ds.size('validation') + ds.size('test'), 0);
+  });
+
   test('stats agree with the stored examples; the manifest records hashes, tokenizer and template', async () => {
     const tok = await tokP;
     const source = put(dir, 'data2.jsonl', records());

@@ -141,7 +141,9 @@ export async function prepareDataset(o: PrepareOptions): Promise<PrepareResult> 
     }
     const lengths = run.lengths.view();
     const trained = run.trained.view();
-    const splits = sources.length === 1
+    // One file with no role is split by fractions; files given per split keep their role (a lone
+    // training file is all training data).
+    const splits = sources.length === 1 && sources[0]!.role === 'all'
       ? assignSplits(run.promptKeys.view(), settings.split, settings.seed)
       : Uint8Array.from(run.sourceOf.view(), (f) => SPLITS.indexOf(sources[f]!.role as Split));
     const stats = {
