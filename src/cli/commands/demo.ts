@@ -91,7 +91,8 @@ export const demo: CliCommand = {
         items: { before, after },
       };
       writeFileAtomic(join(runDir, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
-      console.log(`Fine-Tune Lab demo: built-in model, full fine-tuning, safe preset, ${res.steps} steps (final loss ${res.finalLoss.toFixed(3)})`);
+      const preset = f.epochs === undefined && f['learning-rate'] === undefined ? 'safe preset' : `safe preset with learning rate ${args.learningRate}, ${args.numTrainEpochs} epochs`;
+      console.log(`Fine-Tune Lab demo: built-in model, full fine-tuning, ${preset}, ${res.steps} steps (final loss ${res.finalLoss.toFixed(3)})`);
       console.log(`                      before          after`);
       console.log(`Q&A (held out)        ${pct(before.qa).padEnd(16)}${pct(after.qa)}`);
       console.log(`general knowledge     ${pct(before.general).padEnd(16)}${pct(after.general)}`);
