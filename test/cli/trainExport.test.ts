@@ -101,6 +101,14 @@ test('ftlab train takes pre-tokenized JSONL (input_ids, labels with -100)', asyn
   const forced = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '2', '--threads', '1', '--overwrite');
   assert.equal(forced.status, 0, forced.stderr);
   assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  // --resume continues from the checkpoint; a larger --max-steps extends the run.
+  const resumed = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '4', '--threads', '1', '--resume');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming at step 2/);
+  assert.deepEqual(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step), [1, 2, 3, 4]);
+  const nothing = ftlab('train', '--model', modelDir, '--data', data, '--out', join(dir, 'fresh'), '--resume');
+  assert.equal(nothing.status, 1);
+  assert.match(nothing.stderr, /no checkpoint to resume from|no trainer_state/);
 });
 
 test('ftlab train explains bad input instead of a stack trace', async () => {

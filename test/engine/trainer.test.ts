@@ -161,3 +161,23 @@ test('3000 training steps keep memory flat', async () => {
   assert.ok(growth < 40, `RSS grew by ${growth.toFixed(1)} MiB between step 500 and 3000`);
   await r.release();
 });
+
+test('a run stopped mid-way and resumed from its checkpoint ends bit-identical to an uninterrupted run', async () => {
+  const dir = scratchDir('resume');
+  const { ds, vocab } = await toyData(dir);
+  const { cfg, model } = tinyGpt(vocab, { embdDropout: 0.1, attnDropout: 0.1, residDropout: 0.1 });
+  const args = { ...TRAINING_DEFAULTS, learningRate: 3e-3, maxSteps: 8, perDeviceTrainBatchSize: 4, shuffle: true, warmupSteps: 2, threads: 1, saveSteps: 0 };
+  const whole = await train({ model, weights: gpt2Init(cfg, 4), data: ds, runDir: join(dir, 'whole'), args });
+
+  const ctl = new AbortController();
+  const runDir = join(dir, 'stopped');
+  const first = await train({ model, weights: gpt2Init(cfg, 4), data: ds, runDir, args, signal: ctl.signal, onStep: (m) => { if (m.step === 5) ctl.abort(); } });
+  assert.equal(first.steps, 5);
+  assert.ok(first.stopped);
+  const resumed = await train({ model, weights: gpt2Init(cfg, 999), data: ds, runDir, args, resume: true });
+  assert.equal(resumed.steps, 8);
+  for (const p of model.params) assert.deepEqual(Array.from(resumed.weights.get(p.name)!), Array.from(whole.weights.get(p.name)!), p.name);
+  const losses = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss);
+  assert.deepEqual(losses(runDir), losses(join(dir, 'whole')));
+  await assert.rejects(train({ model, weights: gpt2Init(cfg, 4), data: ds, runDir, args, resume: true }), /already run 8 of 8 steps/);
+});

@@ -19,7 +19,7 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number',
 } as const;
 
 const d = TRAINING_DEFAULTS;
@@ -53,6 +53,10 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --shuffle                           seeded shuffle per epoch
   --max-length <n>                    longest example in tokens (default: the model's context)
   --train-on-prompt                   count prompt tokens in the loss (default: answers only)
+  --save-steps <n>                    checkpoint every n steps, and at the end (${d.saveSteps})
+  --resume                            continue the run in <run-dir> from its checkpoint: same data
+                                      order, dropout masks and schedule as without the stop; give
+                                      the run's own options again (a larger --max-steps extends it)
   --overwrite                         replace a run already in <run-dir> (default: refuse)
   --quiet                             no per-step lines on stderr`;
 
@@ -78,6 +82,7 @@ export const train: CliCommand = {
       maxGradNorm: f['max-grad-norm'] ?? d.maxGradNorm, lrSchedulerType: sched, warmupSteps: f['warmup-steps'] ?? d.warmupSteps,
       loggingSteps: f['logging-steps'] ?? d.loggingSteps, seed: f.seed ?? d.seed, dropout: f.dropout ?? null, optim,
       sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
+      saveSteps: f['save-steps'] ?? d.saveSteps,
     };
     for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
@@ -97,7 +102,7 @@ export const train: CliCommand = {
       const res = await runTraining({
         model, weights, data: PreparedDataset.open(prepared.dir), args, runDir,
         describe: { command: 'train', strategy: 'full', baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
-        onLog: say, overwrite: !!f.overwrite,
+        onLog: say, overwrite: !!f.overwrite, resume: !!f.resume,
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
       });
       say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}; run folder ${runDir}`);

@@ -84,12 +84,42 @@ export class TrainStepRunner {
 
   /** Current value of every trained parameter (views into the flat buffers). */
   params(): Map<string, Floats> {
+    return new Map([...this.views(0)].map(([n, v]) => [n, v]));
+  }
+
+  /**
+   * Optimizer state per trained parameter, in stateNames(optimizer) order (AdamW: m, v), as views:
+   * what a checkpoint saves so that a resumed run continues exactly.
+   */
+  optimizerState(): Map<string, Floats[]> {
+    const nState = this.buffers[0].length - 1;
+    const per = Array.from({ length: nState }, (_, k) => this.views(k + 1));
+    return new Map([...per[0]?.keys() ?? []].map((n) => [n, per.map((m) => m.get(n)!)]));
+  }
+
+  /** Sets parameters and optimizer state (from a checkpoint); every trained parameter must be given. */
+  load(params: Map<string, Floats>, state: Map<string, Floats[]>): void {
+    this.units.forEach((g, gi) => {
+      let off = 0;
+      for (const p of g.params) {
+        const n = size(p.shape);
+        const value = params.get(p.name), st = state.get(p.name);
+        if (!value || value.length !== n) throw new Error(`checkpoint has no value of ${n} elements for '${p.name}'`);
+        if (!st || st.length !== this.buffers[gi].length - 1 || st.some((x) => x.length !== n)) throw new Error(`checkpoint has no optimizer state for '${p.name}'`);
+        this.buffers[gi][0].set(value, off);
+        st.forEach((x, k) => this.buffers[gi][k + 1].set(x, off));
+        off += n;
+      }
+    });
+  }
+
+  private views(buffer: number): Map<string, Floats> {
     const m = new Map<string, Floats>();
     this.units.forEach((g, gi) => {
       let off = 0;
       for (const p of g.params) {
         const n = size(p.shape);
-        m.set(p.name, this.buffers[gi][0].subarray(off, off + n));
+        m.set(p.name, this.buffers[gi][buffer].subarray(off, off + n));
         off += n;
       }
     });

@@ -1,19 +1,19 @@
 // The training loop: batches from a prepared dataset -> compiled step -> metrics and checkpoints
 // in a run folder of plain files (config.json, metrics.jsonl, checkpoint/).
 
-import { mkdirSync, writeFileSync, renameSync, appendFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, appendFileSync, existsSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CausalLM } from '../models/causalLM';
 import { ParamShape } from '../models/nn';
 import { Schedule, SchedulerType, learningRateAt } from '../optim/schedule';
-import { OptimizerConfig } from '../optim/optimizer';
+import { OptimizerConfig, stateNames } from '../optim/optimizer';
 import { stepKey } from '../random';
 import { Device } from '../runtime/session';
 import { ParamGroup, TrainStepConfig, buildTrainStep } from './trainStep';
 import { TrainStepRunner } from './trainRunner';
 import { PreparedDataset } from '../data/preparedDataset';
 import { batches } from '../data/batcher';
-import { writeSafetensors } from '../checkpoint/safetensors';
+import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors';
 
 /** Hugging Face TrainingArguments names (camelCase), with their defaults below. */
 export interface TrainingArguments {
@@ -40,13 +40,15 @@ export interface TrainingArguments {
   device: Device;
   /** Threads for the CPU provider (0: ORT's default). */
   threads: number;
+  /** Write a checkpoint every n steps (0: only at the end), so a killed run can be resumed. */
+  saveSteps: number;
 }
 
 export const TRAINING_DEFAULTS: TrainingArguments = {
   learningRate: 5e-5, numTrainEpochs: 3, maxSteps: -1, perDeviceTrainBatchSize: 8, gradientAccumulationSteps: 1,
   weightDecay: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, maxGradNorm: 1, lrSchedulerType: 'linear',
   warmupSteps: 0, loggingSteps: 1, seed: 42, dropout: null, optim: 'adamw', sgdMomentum: 0, shuffle: false,
-  device: 'cpu', threads: 0,
+  device: 'cpu', threads: 0, saveSteps: 500,
 };
 
 export interface StepMetrics {
@@ -77,6 +79,8 @@ export interface TrainJob {
   signal?: AbortSignal;
   /** Replace a run already in runDir (default: refuse, so that no earlier run is lost). */
   overwrite?: boolean;
+  /** Continue the run in runDir from its checkpoint (same arguments; maxSteps may grow). */
+  resume?: boolean;
 }
 
 export interface TrainResult {
@@ -154,12 +158,22 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   };
   const schedule: Schedule = { type: args.lrSchedulerType, learningRate: args.learningRate, warmupSteps: args.warmupSteps, totalSteps };
 
-  if (existsSync(join(runDir, 'config.json')) && !job.overwrite) {
-    throw new RunExistsError(`${runDir} already holds a run (config.json); choose another output folder, or overwrite it explicitly (--overwrite)`);
-  }
-  mkdirSync(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
-  if (existsSync(metricsPath)) rmSync(metricsPath);
+  const ckptDir = join(runDir, 'checkpoint');
+  let resume: TrainerState | null = null;
+  if (job.resume) {
+    resume = readTrainerState(ckptDir);
+    if (resume.step >= totalSteps) throw new Error(`${runDir} has already run ${resume.step} of ${totalSteps} steps; give a larger --max-steps to train on`);
+    // Metrics logged after the checkpoint belong to steps that will run again.
+    const kept = existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as StepMetrics).step <= resume!.step) : [];
+    writeFileAtomic(metricsPath, kept.map((l) => l + '\n').join(''));
+  } else {
+    if (existsSync(join(runDir, 'config.json')) && !job.overwrite) {
+      throw new RunExistsError(`${runDir} already holds a run (config.json); choose another output folder, resume it (--resume), or overwrite it explicitly (--overwrite)`);
+    }
+    mkdirSync(runDir, { recursive: true });
+    if (existsSync(metricsPath)) rmSync(metricsPath);
+  }
   const resolved = {
     ...job.describe,
     model: { family: model.family, parameters: model.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), trainable: trainable.map((p) => p.name).length, frozen: frozen.map((p) => p.name) },
@@ -172,17 +186,33 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), job.weights, {
     device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m),
   });
+  if (resume) {
+    const saved = await readCheckpoint(ckptDir, stateNames(optimizer));
+    runner.load(saved.params, saved.optimizer);
+    log(`resuming at step ${resume.step} (epoch ${resume.epoch}, batch ${resume.batchInEpoch} of it)`);
+  }
   log(`training ${trainable.length} tensors (${frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}`);
 
   const Tn = B * T;
   const ids = new BigInt64Array(A * Tn), targets = new BigInt64Array(A * Tn);
-  let epoch = 0, stream = batches(data, 'train', { batchSize: B, seqLength: T, shuffle: args.shuffle, seed: args.seed, epoch });
-  let step = 0, lastLoss = NaN, stopped = false;
+  // Data order depends only on (seed, epoch), so a resumed run skips to the same batch.
+  let epoch = resume?.epoch ?? 0, batchInEpoch = 0;
+  const epochStream = (e: number) => batches(data, 'train', { batchSize: B, seqLength: T, shuffle: args.shuffle, seed: args.seed, epoch: e });
+  let stream = epochStream(epoch);
+  for (; batchInEpoch < (resume?.batchInEpoch ?? 0); batchInEpoch++) stream.next();
+  let step = resume?.step ?? 0, lastLoss = resume?.loss ?? NaN, stopped = false;
+  const checkpoint = async () => {
+    const weights = new Map(job.weights);
+    for (const [n, v] of runner.params()) weights.set(n, Float32Array.from(v));
+    await saveCheckpoint(ckptDir, model.params, weights, { step, epoch, batchInEpoch, loss: lastLoss, seed: args.seed, totalSteps }, runner.optimizerState(), stateNames(optimizer));
+    return weights;
+  };
   while (step < totalSteps) {
     if (job.signal?.aborted) { stopped = true; break; }
     for (let a = 0; a < A; a++) {
       let next = stream.next();
-      if (next.done) { epoch++; stream = batches(data, 'train', { batchSize: B, seqLength: T, shuffle: args.shuffle, seed: args.seed, epoch }); next = stream.next(); }
+      if (next.done) { epoch++; batchInEpoch = 0; stream = epochStream(epoch); next = stream.next(); }
+      batchInEpoch++;
       const bt = next.value!;
       for (let k = 0; k < Tn; k++) { ids[a * Tn + k] = BigInt(bt.inputIds[k]); targets[a * Tn + k] = BigInt(bt.targets[k]); }
     }
@@ -200,23 +230,66 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       appendFileSync(metricsPath, JSON.stringify(m) + '\n');
       job.onStep?.(m);
     }
+    if (args.saveSteps > 0 && step % args.saveSteps === 0 && step < totalSteps) await checkpoint();
   }
-  const weights = new Map(job.weights);
-  for (const [n, v] of runner.params()) weights.set(n, Float32Array.from(v));
-  await saveCheckpoint(join(runDir, 'checkpoint'), model.params, weights, { step, epoch, loss: lastLoss });
+  const weights = await checkpoint();
   await runner.release();
   return { steps: step, finalLoss: lastLoss, device: runner.device, weights, stopped };
 }
 
-/** checkpoint/model.safetensors (HF names) + trainer_state.json, written into a temp dir then renamed. */
-export async function saveCheckpoint(dir: string, params: ParamShape[], weights: Map<string, Float32Array>, state: Record<string, unknown>): Promise<void> {
+/** Where a run stopped: enough to continue it exactly (same data order, dropout keys, schedule). */
+export interface TrainerState {
+  step: number;
+  epoch: number;
+  /** Batches of `epoch` already consumed. */
+  batchInEpoch: number;
+  loss: number;
+  seed: number;
+  totalSteps: number;
+}
+
+export function readTrainerState(ckptDir: string): TrainerState {
+  const path = join(ckptDir, 'trainer_state.json');
+  if (!existsSync(path)) throw new RunExistsError(`${ckptDir} has no trainer_state.json: there is no checkpoint to resume from`);
+  return JSON.parse(readFileSync(path, 'utf8')) as TrainerState;
+}
+
+/**
+ * checkpoint/ = model.safetensors (HF names), optimizer.safetensors (<name>.<state> per trained
+ * parameter) and trainer_state.json. Written into a temp folder which then replaces the old one, so
+ * a crash leaves either the old checkpoint or the new one.
+ */
+export async function saveCheckpoint(dir: string, params: ParamShape[], weights: Map<string, Float32Array>, state: TrainerState | Record<string, unknown>,
+  optimizer?: Map<string, (Float32Array | Float64Array)[]>, names: string[] = []): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const p of params) tensors.set(p.name, { shape: p.shape, data: weights.get(p.name)! });
   await writeSafetensors(join(tmp, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
+  if (optimizer) {
+    const shapes = new Map(params.map((p) => [p.name, p.shape]));
+    const opt = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [n, bufs] of optimizer) bufs.forEach((b, k) => opt.set(`${n}.${names[k]}`, { shape: shapes.get(n)!, data: Float32Array.from(b) }));
+    await writeSafetensors(join(tmp, 'optimizer.safetensors'), opt, { metadata: { state: names.join(',') } });
+  }
   writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
-  rmSync(dir, { recursive: true, force: true });
+  const old = `${dir}.old-${process.pid}`;
+  if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+export async function readCheckpoint(dir: string, names: string[]): Promise<{ params: Map<string, Float32Array>; optimizer: Map<string, Float32Array[]> }> {
+  const model = await readSafetensors(join(dir, 'model.safetensors'));
+  const optPath = join(dir, 'optimizer.safetensors');
+  if (!existsSync(optPath)) throw new RunExistsError(`${dir} has no optimizer.safetensors: this checkpoint cannot be resumed exactly`);
+  const opt = await readSafetensors(optPath);
+  const params = new Map([...model.tensors].map(([n, t]) => [n, t.data]));
+  const optimizer = new Map<string, Float32Array[]>();
+  for (const n of params.keys()) {
+    const bufs = names.map((s) => opt.tensors.get(`${n}.${s}`)?.data);
+    if (bufs.every((b) => b)) optimizer.set(n, bufs as Float32Array[]);
+  }
+  return { params, optimizer };
 }
