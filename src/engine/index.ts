@@ -25,6 +25,7 @@ export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 // Training, generation, evaluation, export
 export { RunExistsError, TRAINING_DEFAULTS, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
+export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
 export { Decoder, generate } from './generate/generator';
 export { completionAccuracy, type AccuracyResult, type CompletionItem } from './eval/completionAccuracy';
 export { exportOnnx } from './export/onnxExport';

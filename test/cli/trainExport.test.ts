@@ -126,3 +126,25 @@ test('ftlab train explains bad input instead of a stack trace', async () => {
   assert.equal(usage.status, 2);
   writeFileSync(join(dir, 'x'), '');
 });
+
+test('ftlab train --strategy frozen-embeddings keeps the embeddings; layerwise-lr is recorded in config.json', async () => {
+  const dir = scratchDir('cli-strategy');
+  const { modelDir } = await modelFolder(dir);
+  const data = put(dir, 'qa.jsonl', PAIRS.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
+  const runDir = join(dir, 'frozen');
+  const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '3', '--learning-rate', '1e-2', '--strategy', 'frozen-embeddings', '--threads', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const base = await loadHfModel(modelDir);
+  const trained = await readSafetensors(join(runDir, 'checkpoint', 'model.safetensors'));
+  for (const [n, t] of trained.tensors) {
+    const same = Array.from(t.data).every((v, k) => v === base.tensors.get(n)!.data[k]);
+    assert.equal(same, n === 'transformer.wte.weight' || n === 'transformer.wpe.weight', n);
+  }
+  const lw = join(dir, 'layerwise');
+  const r2 = ftlab('train', '--model', modelDir, '--data', data, '--out', lw, '--max-steps', '2', '--strategy', 'layerwise-lr', '--layer-lr-decay', '0.7', '--threads', '1');
+  assert.equal(r2.status, 0, r2.stderr);
+  const cfg = JSON.parse(readFileSync(join(lw, 'config.json'), 'utf8'));
+  assert.equal(cfg.strategy, 'layerwise-lr');
+  assert.equal(cfg.layerLrDecay, 0.7);
+  assert.equal(ftlab('train', '--model', modelDir, '--data', data, '--out', join(dir, 'x'), '--strategy', 'lora').status, 2);
+});

@@ -6,18 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel } from '../../engine';
-import { loadHfModel } from '../../engine';
-import { CheckpointError } from '../../engine';
-import { causalLMFromHf } from '../../engine';
-import { loadTokenizer } from '../../engine';
-import { prepareDataset } from '../../engine';
-import { PreparedDataset } from '../../engine';
-import { DEFAULT_PROMPT_TEMPLATE } from '../../engine';
-import { TRAINING_DEFAULTS, train, writeFileAtomic } from '../../engine';
-import { Decoder } from '../../engine';
-import { AccuracyResult, CompletionItem, completionAccuracy } from '../../engine';
-import { uniformRng } from '../../engine';
+import {
+  BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel, loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, prepareDataset, PreparedDataset, DEFAULT_PROMPT_TEMPLATE, TRAINING_DEFAULTS, train, writeFileAtomic, Decoder, AccuracyResult, CompletionItem, completionAccuracy, uniformRng,
+} from '../../engine';
 
 /** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
 export const SAFE_PRESET = { learningRate: 1e-4, numTrainEpochs: 3, perDeviceTrainBatchSize: 16, dropout: 0.1, weightDecay: 0.01 };

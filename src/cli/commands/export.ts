@@ -3,13 +3,9 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { causalLMFromHf } from '../../engine';
-import { exportOnnx } from '../../engine';
+import { causalLMFromHf, exportOnnx, loadHfModel, saveHfModel, readSafetensors, CheckpointError } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { loadHfModel, saveHfModel } from '../../engine';
-import { readSafetensors } from '../../engine';
-import { CheckpointError } from '../../engine';
 
 const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx> --out <dir>
 

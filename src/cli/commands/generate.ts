@@ -1,10 +1,7 @@
 // `ftlab generate --model DIR --prompt TEXT`: continues a prompt with a Hugging Face model folder,
 // streaming the text to stdout as tokens are chosen; a summary (tokens, speed) goes to stderr.
 import { UsageError, type CliCommand } from '../command';
-import { loadHfModel } from '../../engine';
-import { causalLMFromHf } from '../../engine';
-import { Decoder, generate as generateTokens } from '../../engine';
-import { loadTokenizer } from '../../engine';
+import { loadHfModel, causalLMFromHf, Decoder, generate as generateTokens, loadTokenizer } from '../../engine';
 
 const usage = `Usage: ftlab generate --model <dir> --prompt <text> [options]
 

@@ -1,13 +1,9 @@
 // `ftlab prepare`: a Q&A data file (or a replay corpus) -> a prepared dataset folder for training.
 import { basename, dirname, extname, join } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
-import { DataError, DataValidationError } from '../../engine';
-import type { DatasetManifest, LengthStats } from '../../engine';
-import { prepareCorpus } from '../../engine';
-import { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from '../../engine';
-import { DEFAULT_PROMPT_TEMPLATE } from '../../engine';
-import { DATA_FORMATS, type DataFormat } from '../../engine';
-import { loadTokenizer, TokenizerError } from '../../engine';
+import {
+  DataError, DataValidationError, type DatasetManifest, type LengthStats, prepareCorpus, DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress, DEFAULT_PROMPT_TEMPLATE, DATA_FORMATS, type DataFormat, loadTokenizer, TokenizerError,
+} from '../../engine';
 
 const usage = `Usage: ftlab prepare <data-file> --tokenizer <model-dir> [options]
        ftlab prepare --train <file> [--validation <file>] [--test <file>] --tokenizer <model-dir> [options]

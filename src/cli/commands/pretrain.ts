@@ -2,21 +2,12 @@
 // sequences; writes a Hugging Face model folder. This is how the built-in base model is made.
 
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '../../engine';
+import {
+  writeFileAtomic, readHfConfig, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError, prepareCorpus, PreparedDataset, DataError, DataValidationError, TRAINING_DEFAULTS, train, SCHEDULER_TYPES, SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
+} from '../../engine';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { readHfConfig } from '../../engine';
-import { saveHfModel } from '../../engine';
-import { CheckpointError } from '../../engine';
-import { causalLMFromHf } from '../../engine';
-import { initWeights } from '../../engine';
-import { loadTokenizer, TokenizerError } from '../../engine';
-import { prepareCorpus } from '../../engine';
-import { PreparedDataset } from '../../engine';
-import { DataError, DataValidationError } from '../../engine';
-import { TRAINING_DEFAULTS, train } from '../../engine';
-import { SCHEDULER_TYPES, SchedulerType } from '../../engine';
 
 const usage = `Usage: ftlab pretrain --model-config <dir> --corpus <file> --out <dir> [options]
 

@@ -1,9 +1,8 @@
 // `ftlab pull <repo-id>`: a model's config, tokenizer and safetensors weights from the Hugging Face Hub
 // into the standard HF cache. Progress goes to stderr; the snapshot folder is printed on stdout.
 import { UsageError, type CliCommand } from '../command';
-import { CheckpointError } from '../../engine';
 import {
-  checkRepoId, describeCachedModels, hfAccessToken, hfHubCacheDir, listCachedModels, pullModel, type PullProgress,
+  CheckpointError, checkRepoId, describeCachedModels, hfAccessToken, hfHubCacheDir, listCachedModels, pullModel, type PullProgress,
 } from '../../engine';
 
 const usage = `Usage: ftlab pull <repo-id> [--revision <rev>] [--cache-dir <dir>] [--offline]

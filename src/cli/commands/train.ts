@@ -1,17 +1,12 @@
-// `ftlab train`: full fine-tuning of a Hugging Face model folder on a data file, into a run folder.
+// `ftlab train`: fine-tuning of a Hugging Face model folder on a data file (full, frozen embeddings,
+// layer-wise learning rates), into a run folder.
 
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
-import { loadHfModel } from '../../engine';
-import { CheckpointError } from '../../engine';
-import { causalLMFromHf } from '../../engine';
-import { loadTokenizer, TokenizerError } from '../../engine';
-import { prepareDataset } from '../../engine';
-import { PreparedDataset } from '../../engine';
-import { DataError, DataValidationError } from '../../engine';
-import { RunExistsError, TRAINING_DEFAULTS, TrainingArguments, train as runTraining } from '../../engine';
-import { SCHEDULER_TYPES, SchedulerType } from '../../engine';
+import {
+  loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, TokenizerError, prepareDataset, PreparedDataset, DataError, DataValidationError, RunExistsError, TRAINING_DEFAULTS, TrainingArguments, train as runTraining, SCHEDULER_TYPES, SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
+} from '../../engine';
 
 const SPEC = {
   model: 'string', data: 'string', out: 'string',
@@ -19,13 +14,13 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number',
 } as const;
 
 const d = TRAINING_DEFAULTS;
 const usage = `Usage: ftlab train --model <dir> --data <file> --out <run-dir> [options]
 
-Full fine-tuning of a Hugging Face model folder (GPT-2 or Llama family: config.json,
+Fine-tuning of a Hugging Face model folder (GPT-2 or Llama family: config.json,
 model.safetensors, tokenizer.json) on a data file that \`ftlab prepare\` understands (Q&A in
 JSONL/JSON/CSV/TSV, alpaca, chat, or pre-tokenized JSONL with input_ids and optional labels,
 -100 = ignored). Writes <run-dir>/config.json (the resolved settings), <run-dir>/metrics.jsonl
@@ -53,6 +48,8 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --shuffle                           seeded shuffle per epoch
   --max-length <n>                    longest example in tokens (default: the model's context)
   --train-on-prompt                   count prompt tokens in the loss (default: answers only)
+  --strategy <s>                      full | frozen-embeddings | layerwise-lr (default full)
+  --layer-lr-decay <x>                layerwise-lr: factor per layer below the top (default 0.8)
   --save-steps <n>                    checkpoint every n steps, and at the end (${d.saveSteps})
   --resume                            continue the run in <run-dir> from its checkpoint: same data
                                       order, dropout masks and schedule as without the stop; give
@@ -62,7 +59,7 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
 
 export const train: CliCommand = {
   name: 'train',
-  summary: 'Fine-tune a model folder on a data file (full fine-tuning)',
+  summary: 'Fine-tune a model folder on a data file (full, frozen embeddings, layer-wise LR)',
   usage,
   async run(argv) {
     const { flags: f, positionals } = parseFlags(argv, SPEC);
@@ -72,6 +69,8 @@ export const train: CliCommand = {
     if (!SCHEDULER_TYPES.includes(sched)) throw new UsageError(`--lr-scheduler-type must be one of ${SCHEDULER_TYPES.join(', ')}`);
     const device = f.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
+    const strategy = (f.strategy ?? 'full') as StrategyKind;
+    if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}`);
     const optim = f.optim ?? 'adamw';
     if (optim !== 'adamw' && optim !== 'sgd') throw new UsageError('--optim must be adamw or sgd');
     const args: TrainingArguments = {
@@ -92,6 +91,7 @@ export const train: CliCommand = {
     try {
       const hf = await loadHfModel(modelDir, { onWarning: (w) => say(`warning: ${w}`) });
       const model = causalLMFromHf(hf.config);
+      const hooks = strategyHooks(model, { kind: strategy, layerLrDecay: f['layer-lr-decay'] });
       const tokenizer = await loadTokenizer(modelDir);
       const prepared = await prepareDataset({
         source: { train: dataFile }, tokenizer, outDir: join(runDir, 'data'),
@@ -101,7 +101,8 @@ export const train: CliCommand = {
       const weights = new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
       const res = await runTraining({
         model, weights, data: PreparedDataset.open(prepared.dir), args, runDir,
-        describe: { command: 'train', strategy: 'full', baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
+        isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
+        describe: { command: 'train', strategy, ...(strategy === 'layerwise-lr' ? { layerLrDecay: f['layer-lr-decay'] ?? 0.8 } : {}), baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
         onLog: say, overwrite: !!f.overwrite, resume: !!f.resume,
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
       });
