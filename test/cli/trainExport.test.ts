@@ -148,3 +148,17 @@ test('ftlab train --strategy frozen-embeddings keeps the embeddings; layerwise-l
   assert.equal(cfg.layerLrDecay, 0.7);
   assert.equal(ftlab('train', '--model', modelDir, '--data', data, '--out', join(dir, 'x'), '--strategy', 'lora').status, 2);
 });
+
+test('ftlab train --validation-split --eval-steps logs validation loss and keeps the best weights', async () => {
+  const dir = scratchDir('cli-eval');
+  const { modelDir } = await modelFolder(dir);
+  const rows = Array.from({ length: 12 }, (_, i) => ({ question: `what color is ${PAIRS[i % 4][0]} ${'is '.repeat(i % 3)}`.trim(), answer: PAIRS[i % 4][1] }));
+  const data = put(dir, 'qa.jsonl', rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const runDir = join(dir, 'run');
+  const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '4', '--validation-split', '0.25', '--eval-steps', '2', '--threads', '1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /eval at step 2: validation loss/);
+  const evals = readFileSync(join(runDir, 'eval_metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(evals.map((e) => e.step), [2, 4]);
+  assert.ok(existsSync(join(runDir, 'best', 'model.safetensors')));
+});

@@ -181,3 +181,42 @@ test('a run stopped mid-way and resumed from its checkpoint ends bit-identical t
   assert.deepEqual(losses(runDir), losses(join(dir, 'whole')));
   await assert.rejects(train({ model, weights: gpt2Init(cfg, 4), data: ds, runDir, args, resume: true }), /already run 8 of 8 steps/);
 });
+
+test('validation loss: the evaluator agrees with the loss a training step reports for the same weights and batch', async () => {
+  const dir = scratchDir('evalloss');
+  const { ds, vocab } = await toyData(dir);
+  const { cfg, model } = tinyGpt(vocab);
+  const { LossEvaluator } = await import('../../src/engine/train/evalLoss');
+  const init = gpt2Init(cfg, 6);
+  const res = await train({ model, weights: init, data: ds, runDir: join(dir, 'one'), args: { ...TRAINING_DEFAULTS, maxSteps: 1, perDeviceTrainBatchSize: 6, threads: 1, learningRate: 0 } });
+  const ev = await LossEvaluator.create(model, 6, JSON.parse(readFileSync(join(dir, "one", "config.json"), "utf8")).training.sequenceLength);
+  const r = await ev.evaluate(init, ds, 'train');
+  assert.ok(Math.abs(r.loss - res.finalLoss) < 1e-5, `${r.loss} vs ${res.finalLoss}`);
+  assert.ok(r.tokens > 0);
+  await ev.release();
+});
+
+test('early stopping ends the run when validation loss stops improving and returns the best weights', async () => {
+  const dir = scratchDir('early');
+  const words = ['Q:', 'A:', 'what', 'color', 'is', ...COLORS.flat(), 'leaf', 'milk', 'ink', 'ash', 'night', 'gold', 'purple', 'grey', 'brown'];
+  const tok = await tinyTokenizer(dir, words);
+  const more: [string, string][] = [...COLORS, ['leaf', 'green'], ['milk', 'white'], ['ink', 'black'], ['ash', 'grey'], ['night', 'black'], ['gold', 'yellow']];
+  const src = put(dir, 'c.jsonl', more.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
+  const r = await prepareDataset({ source: src, tokenizer: tok, outDir: join(dir, 'p'), split: { validation: 0.34, test: 0 }, seed: 3 });
+  const ds = PreparedDataset.open(r.dir);
+  assert.ok(ds.size('validation') > 0);
+  const { cfg, model } = tinyGpt(tok.vocabSize);
+  const evals: number[] = [];
+  const runDir = join(dir, 'run');
+  const res = await train({
+    model, weights: gpt2Init(cfg, 8), data: ds, runDir, onEval: (m) => evals.push(m.loss),
+    args: { ...TRAINING_DEFAULTS, learningRate: 1e-2, maxSteps: 300, perDeviceTrainBatchSize: 4, lrSchedulerType: 'constant', evalSteps: 5, earlyStoppingPatience: 2, threads: 1 },
+  });
+  assert.ok(res.stoppedEarly, `validation losses ${evals.map((l) => l.toFixed(3)).join(' ')}`);
+  assert.ok(res.steps < 300);
+  assert.equal(res.best!.loss, Math.min(...evals));
+  const best = await readSafetensors(join(runDir, 'best', 'model.safetensors'));
+  for (const p of model.params) assert.deepEqual(Array.from(res.weights.get(p.name)!), Array.from(best.tensors.get(p.name)!.data), p.name);
+  const lines = readFileSync(join(runDir, 'eval_metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.loss), evals);
+});

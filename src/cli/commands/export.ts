@@ -41,7 +41,11 @@ export const exportCommand: CliCommand = {
     try {
       const run = readRun(resolve(f.run));
       const base = await loadHfModel(run.baseModelDir);
-      const trained = await readSafetensors(join(run.runDir, 'checkpoint', 'model.safetensors'));
+      // A run that early stopping ended has its result in best/ (the best validation loss).
+      const state = JSON.parse(readFileSync(join(run.runDir, 'checkpoint', 'trainer_state.json'), 'utf8')) as { stoppedEarly?: boolean; best?: { step: number } };
+      const from = state.stoppedEarly && existsSync(join(run.runDir, 'best', 'model.safetensors')) ? 'best' : 'checkpoint';
+      if (from === 'best') console.log(`exporting the best weights (step ${state.best?.step}): the run was stopped early`);
+      const trained = await readSafetensors(join(run.runDir, from, 'model.safetensors'));
       if (f.format === 'hf') {
         const { files } = await saveHfModel(resolve(f.out), { config: base.config, tensors: trained.tensors, copyFrom: run.baseModelDir, dtype });
         console.log(`wrote ${resolve(f.out)}: ${files.join(', ')}`);

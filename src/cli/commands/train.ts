@@ -14,7 +14,7 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number',
 } as const;
 
 const d = TRAINING_DEFAULTS;
@@ -50,6 +50,11 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --train-on-prompt                   count prompt tokens in the loss (default: answers only)
   --strategy <s>                      full | frozen-embeddings | layerwise-lr (default full)
   --layer-lr-decay <x>                layerwise-lr: factor per layer below the top (default 0.8)
+  --validation-split <x>              hold out this share of the data file for validation (default 0)
+  --eval-steps <n>                    validation loss every n steps and at the end (${d.evalSteps}: never);
+                                      lines in <run-dir>/eval_metrics.jsonl, best weights in <run-dir>/best/
+  --early-stopping-patience <n>       stop after n evaluations without a better validation loss
+                                      (${d.earlyStoppingPatience}: never); the result is then the best weights
   --save-steps <n>                    checkpoint every n steps, and at the end (${d.saveSteps})
   --resume                            continue the run in <run-dir> from its checkpoint: same data
                                       order, dropout masks and schedule as without the stop; give
@@ -81,8 +86,11 @@ export const train: CliCommand = {
       maxGradNorm: f['max-grad-norm'] ?? d.maxGradNorm, lrSchedulerType: sched, warmupSteps: f['warmup-steps'] ?? d.warmupSteps,
       loggingSteps: f['logging-steps'] ?? d.loggingSteps, seed: f.seed ?? d.seed, dropout: f.dropout ?? null, optim,
       sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
-      saveSteps: f['save-steps'] ?? d.saveSteps,
+      saveSteps: f['save-steps'] ?? d.saveSteps, evalSteps: f['eval-steps'] ?? d.evalSteps,
+      earlyStoppingPatience: f['early-stopping-patience'] ?? d.earlyStoppingPatience,
     };
+    const valShare = f['validation-split'] ?? 0;
+    if (!(valShare >= 0 && valShare < 1)) throw new UsageError('--validation-split must be in [0, 1)');
     for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
     }
@@ -94,7 +102,8 @@ export const train: CliCommand = {
       const hooks = strategyHooks(model, { kind: strategy, layerLrDecay: f['layer-lr-decay'] });
       const tokenizer = await loadTokenizer(modelDir);
       const prepared = await prepareDataset({
-        source: { train: dataFile }, tokenizer, outDir: join(runDir, 'data'),
+        ...(valShare > 0 ? { source: dataFile, split: { validation: valShare, test: 0 }, seed: args.seed } : { source: { train: dataFile } }),
+        tokenizer, outDir: join(runDir, 'data'),
         maxLength: f['max-length'] ?? model.maxPositions + 1, trainOn: f['train-on-prompt'] ? 'all' : 'answer',
       });
       say(`data: ${prepared.manifest.counts.train} training examples (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
@@ -104,9 +113,10 @@ export const train: CliCommand = {
         isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
         describe: { command: 'train', strategy, ...(strategy === 'layerwise-lr' ? { layerLrDecay: f['layer-lr-decay'] ?? 0.8 } : {}), baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
         onLog: say, overwrite: !!f.overwrite, resume: !!f.resume,
+        onEval: (m) => say(`eval at step ${m.step}: validation loss ${m.loss.toFixed(4)}${m.best ? ' (best so far)' : ''}`),
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
       });
-      say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}; run folder ${runDir}`);
+      say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}${res.best ? `, best validation loss ${res.best.loss.toFixed(4)} at step ${res.best.step}` : ''}${res.stoppedEarly ? ' (stopped early)' : ''}; run folder ${runDir}`);
       return 0;
     } catch (err) {
       const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError]);

@@ -13,6 +13,7 @@ import { ParamGroup, TrainStepConfig, buildTrainStep } from './trainStep';
 import { TrainStepRunner } from './trainRunner';
 import { PreparedDataset } from '../data/preparedDataset';
 import { batches } from '../data/batcher';
+import { LossEvaluator } from './evalLoss';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors';
 
 /** Hugging Face TrainingArguments names (camelCase), with their defaults below. */
@@ -42,14 +43,26 @@ export interface TrainingArguments {
   threads: number;
   /** Write a checkpoint every n steps (0: only at the end), so a killed run can be resumed. */
   saveSteps: number;
+  /** Validation loss every n steps and at the end (0: never); needs a validation split. */
+  evalSteps: number;
+  /** Stop after this many evaluations without a better validation loss (0: never). */
+  earlyStoppingPatience: number;
 }
 
 export const TRAINING_DEFAULTS: TrainingArguments = {
   learningRate: 5e-5, numTrainEpochs: 3, maxSteps: -1, perDeviceTrainBatchSize: 8, gradientAccumulationSteps: 1,
   weightDecay: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, maxGradNorm: 1, lrSchedulerType: 'linear',
   warmupSteps: 0, loggingSteps: 1, seed: 42, dropout: null, optim: 'adamw', sgdMomentum: 0, shuffle: false,
-  device: 'cpu', threads: 0, saveSteps: 500,
+  device: 'cpu', threads: 0, saveSteps: 500, evalSteps: 0, earlyStoppingPatience: 0,
 };
+
+export interface EvalMetrics {
+  step: number;
+  split: 'validation';
+  loss: number;
+  tokens: number;
+  best: boolean;
+}
 
 export interface StepMetrics {
   step: number;
@@ -75,6 +88,7 @@ export interface TrainJob {
   /** Extra settings written to config.json (model source, data source, strategy...). */
   describe?: Record<string, unknown>;
   onStep?: (m: StepMetrics) => void;
+  onEval?: (m: EvalMetrics) => void;
   onLog?: (line: string) => void;
   signal?: AbortSignal;
   /** Replace a run already in runDir (default: refuse, so that no earlier run is lost). */
@@ -87,8 +101,11 @@ export interface TrainResult {
   steps: number;
   finalLoss: number;
   device: string;
+  /** The final weights, or the best ones by validation loss when early stopping ended the run. */
   weights: Map<string, Float32Array>;
   stopped: boolean;
+  stoppedEarly: boolean;
+  best: { step: number; loss: number } | null;
 }
 
 /** The output folder already holds a run that would be replaced. */
@@ -123,10 +140,10 @@ export function parameterGroups(params: ParamShape[], weightDecay: number, lrSca
   return [...groups.values()];
 }
 
-/** Longest input a batch needs: the longest training example minus one (inputs are tokens[:-1]). */
+/** Longest input a batch needs: the longest training or validation example minus one (inputs are tokens[:-1]). */
 function sequenceLength(ds: PreparedDataset, maxPositions: number): number {
   let longest = 2;
-  for (const e of ds.indices('train')) longest = Math.max(longest, ds.exampleLength(e));
+  for (const split of ['train', 'validation'] as const) for (const e of ds.indices(split)) longest = Math.max(longest, ds.exampleLength(e));
   if (longest - 1 > maxPositions) {
     throw new Error(`the longest training example has ${longest} tokens but the model takes at most ${maxPositions + 1}; prepare the data with --max-length ${maxPositions + 1}`);
   }
@@ -193,6 +210,33 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   }
   log(`training ${trainable.length} tensors (${frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}`);
 
+  const nVal = data.indices('validation').length;
+  if (args.evalSteps > 0 && !nVal) log('no validation split: validation loss and early stopping are off');
+  const evaluator = args.evalSteps > 0 && nVal ? await LossEvaluator.create(model, B, T, { device: args.device, threads: args.threads || undefined }) : null;
+  const evalPath = join(runDir, 'eval_metrics.jsonl');
+  if (!resume && existsSync(evalPath)) rmSync(evalPath);
+  let best: { step: number; loss: number } | null = null, sinceBest = 0, stoppedEarly = false;
+  const currentWeights = () => {
+    const w = new Map(job.weights);
+    for (const [n, v] of runner.params()) w.set(n, Float32Array.from(v));
+    return w;
+  };
+  const evaluate = async () => {
+    if (!evaluator) return;
+    const weights = currentWeights();
+    const r = await evaluator.evaluate(weights, data, 'validation');
+    const improved = best === null || r.loss < best.loss;
+    if (improved) {
+      best = { step, loss: r.loss };
+      sinceBest = 0;
+      await saveCheckpoint(join(runDir, 'best'), model.params, weights, { step, loss: r.loss, split: 'validation' });
+    } else sinceBest++;
+    const m: EvalMetrics = { step, split: 'validation', loss: r.loss, tokens: r.tokens, best: improved };
+    appendFileSync(evalPath, JSON.stringify(m) + '\n');
+    job.onEval?.(m);
+    if (args.earlyStoppingPatience > 0 && sinceBest >= args.earlyStoppingPatience) stoppedEarly = true;
+  };
+
   const Tn = B * T;
   const ids = new BigInt64Array(A * Tn), targets = new BigInt64Array(A * Tn);
   // Data order depends only on (seed, epoch), so a resumed run skips to the same batch.
@@ -202,9 +246,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   for (; batchInEpoch < (resume?.batchInEpoch ?? 0); batchInEpoch++) stream.next();
   let step = resume?.step ?? 0, lastLoss = resume?.loss ?? NaN, stopped = false;
   const checkpoint = async () => {
-    const weights = new Map(job.weights);
-    for (const [n, v] of runner.params()) weights.set(n, Float32Array.from(v));
-    await saveCheckpoint(ckptDir, model.params, weights, { step, epoch, batchInEpoch, loss: lastLoss, seed: args.seed, totalSteps }, runner.optimizerState(), stateNames(optimizer));
+    const weights = currentWeights();
+    await saveCheckpoint(ckptDir, model.params, weights, { step, epoch, batchInEpoch, loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));
     return weights;
   };
   while (step < totalSteps) {
@@ -230,11 +273,25 @@ export async function train(job: TrainJob): Promise<TrainResult> {
       appendFileSync(metricsPath, JSON.stringify(m) + '\n');
       job.onStep?.(m);
     }
+    if (evaluator && step % args.evalSteps === 0 && step < totalSteps) await evaluate();
+    if (stoppedEarly) {
+      log(`early stopping at step ${step}: no better validation loss in ${args.earlyStoppingPatience} evaluations (best ${best!.loss.toFixed(4)} at step ${best!.step})`);
+      break;
+    }
     if (args.saveSteps > 0 && step % args.saveSteps === 0 && step < totalSteps) await checkpoint();
   }
-  const weights = await checkpoint();
+  if (evaluator && !stoppedEarly && !stopped) await evaluate();
+  let weights = await checkpoint();
+  if (stoppedEarly && best) weights = (await readCheckpointWeights(join(runDir, 'best'))) ?? weights;
+  await evaluator?.release();
   await runner.release();
-  return { steps: step, finalLoss: lastLoss, device: runner.device, weights, stopped };
+  return { steps: step, finalLoss: lastLoss, device: runner.device, weights, stopped, stoppedEarly, best };
+}
+
+async function readCheckpointWeights(dir: string): Promise<Map<string, Float32Array> | null> {
+  if (!existsSync(join(dir, 'model.safetensors'))) return null;
+  const m = await readSafetensors(join(dir, 'model.safetensors'));
+  return new Map([...m.tensors].map(([n, t]) => [n, t.data]));
 }
 
 /** Where a run stopped: enough to continue it exactly (same data order, dropout keys, schedule). */
@@ -246,6 +303,9 @@ export interface TrainerState {
   loss: number;
   seed: number;
   totalSteps: number;
+  /** Early stopping ended the run: the run's result is best/, not this checkpoint. */
+  stoppedEarly?: boolean;
+  best?: { step: number; loss: number } | null;
 }
 
 export function readTrainerState(ckptDir: string): TrainerState {
