@@ -220,3 +220,30 @@ test('early stopping ends the run when validation loss stops improving and retur
   const lines = readFileSync(join(runDir, 'eval_metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.loss), evals);
 });
+
+test('replay mixes general text into every batch, resumes exactly, and refuses a corpus packed to the wrong length', async () => {
+  const dir = scratchDir('replay');
+  const { ds } = await toyData(dir);
+  const words = ['Q:', 'A:', 'what', 'color', 'is', ...COLORS.flat()];
+  const tok = await tinyTokenizer(dir, [...words, 'the', 'and', '.']);
+  const { sequenceLength } = await import('../../src/engine/train/trainer');
+  const { prepareCorpus } = await import('../../src/engine/data/prepareCorpus');
+  const { cfg, model } = tinyGpt(tok.vocabSize);
+  const T = sequenceLength(ds, model.maxPositions);
+  const text = Array.from({ length: 30 }, (_, i) => `the ${COLORS[i % 6][0]} is ${COLORS[i % 6][1]} and the ${COLORS[(i + 1) % 6][0]} is ${COLORS[(i + 1) % 6][1]} .`).join('\n\n');
+  const corpus = await prepareCorpus({ source: put(dir, 'general.txt', text + '\n'), tokenizer: tok, outDir: join(dir, 'general'), seqLength: T + 1 });
+  const replayData = PreparedDataset.open(corpus.dir);
+  const args = { ...TRAINING_DEFAULTS, learningRate: 3e-3, maxSteps: 6, perDeviceTrainBatchSize: 4, threads: 1, saveSteps: 0, shuffle: true };
+  const plain = await train({ model, weights: gpt2Init(cfg, 9), data: ds, runDir: join(dir, 'plain'), args });
+  const mixed = await train({ model, weights: gpt2Init(cfg, 9), data: ds, runDir: join(dir, 'mixed'), args, replay: { data: replayData, ratio: 0.5 } });
+  assert.notDeepEqual(Array.from(mixed.weights.get('wte.weight')!), Array.from(plain.weights.get('wte.weight')!));
+  const conf = JSON.parse(readFileSync(join(dir, 'mixed', 'config.json'), 'utf8'));
+  assert.equal(conf.training.replay.rowsPerBatch, 2);
+  // stop at 3, resume to 6: the same as the uninterrupted mixed run
+  const ctl = new AbortController();
+  await train({ model, weights: gpt2Init(cfg, 9), data: ds, runDir: join(dir, 'r'), args, replay: { data: replayData, ratio: 0.5 }, signal: ctl.signal, onStep: (m) => { if (m.step === 3) ctl.abort(); } });
+  const resumed = await train({ model, weights: gpt2Init(cfg, 9), data: ds, runDir: join(dir, 'r'), args, replay: { data: replayData, ratio: 0.5 }, resume: true });
+  for (const p of model.params) assert.deepEqual(Array.from(resumed.weights.get(p.name)!), Array.from(mixed.weights.get(p.name)!), p.name);
+  const wrong = await prepareCorpus({ source: put(dir, 'g2.txt', text + '\n'), tokenizer: tok, outDir: join(dir, 'general2'), seqLength: T + 3 });
+  await assert.rejects(train({ model, weights: gpt2Init(cfg, 9), data: ds, runDir: join(dir, 'w'), args, replay: { data: PreparedDataset.open(wrong.dir), ratio: 0.25 } }), /packed in sequences of/);
+});

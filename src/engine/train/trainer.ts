@@ -12,7 +12,7 @@ import { Device } from '../runtime/session';
 import { ParamGroup, TrainStepConfig, buildTrainStep } from './trainStep';
 import { TrainStepRunner } from './trainRunner';
 import { PreparedDataset } from '../data/preparedDataset';
-import { batches } from '../data/batcher';
+import { BatchCursor, CursorPosition } from './batchCursor';
 import { LossEvaluator } from './evalLoss';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors';
 
@@ -95,6 +95,8 @@ export interface TrainJob {
   overwrite?: boolean;
   /** Continue the run in runDir from its checkpoint (same arguments; maxSteps may grow). */
   resume?: boolean;
+  /** Mix general text into every batch (forgetting guard): a packed corpus whose sequences are sequenceLength(data) + 1 long, and the share of rows it takes. */
+  replay?: { data: PreparedDataset; ratio: number };
 }
 
 export interface TrainResult {
@@ -141,7 +143,7 @@ export function parameterGroups(params: ParamShape[], weightDecay: number, lrSca
 }
 
 /** Longest input a batch needs: the longest training or validation example minus one (inputs are tokens[:-1]). */
-function sequenceLength(ds: PreparedDataset, maxPositions: number): number {
+export function sequenceLength(ds: PreparedDataset, maxPositions: number): number {
   let longest = 2;
   for (const split of ['train', 'validation'] as const) for (const e of ds.indices(split)) longest = Math.max(longest, ds.exampleLength(e));
   if (longest - 1 > maxPositions) {
@@ -162,7 +164,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
 
   const B = args.perDeviceTrainBatchSize, A = args.gradientAccumulationSteps;
   const T = sequenceLength(data, model.maxPositions);
-  const batchesPerEpoch = Math.ceil(nTrain / B);
+  // Replay: a share of every batch's rows comes from a general-text corpus (packed to T + 1 tokens).
+  const ratio = job.replay?.ratio ?? 0;
+  if (!(ratio >= 0 && ratio < 1)) throw new RangeError(`replay ratio must be in [0, 1), got ${ratio}`);
+  const Br = job.replay && ratio > 0 ? Math.max(1, Math.round(B * ratio)) : 0;
+  const Bt = B - Br;
+  if (Bt < 1) throw new RangeError(`a replay ratio of ${ratio} leaves no task rows in a batch of ${B}`);
+  const batchesPerEpoch = Math.ceil(nTrain / Bt);
   const stepsPerEpoch = Math.max(1, Math.ceil(batchesPerEpoch / A));
   const totalSteps = args.maxSteps > 0 ? args.maxSteps : Math.ceil(args.numTrainEpochs * stepsPerEpoch);
   const optimizer: OptimizerConfig = args.optim === 'sgd' ? { kind: 'sgd', momentum: args.sgdMomentum } : { kind: 'adamw', beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon };
@@ -194,7 +202,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const resolved = {
     ...job.describe,
     model: { family: model.family, parameters: model.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), trainable: trainable.map((p) => p.name).length, frozen: frozen.map((p) => p.name) },
-    training: { ...args, totalSteps, stepsPerEpoch, sequenceLength: T, trainExamples: nTrain },
+    training: { ...args, totalSteps, stepsPerEpoch, sequenceLength: T, trainExamples: nTrain, ...(Br ? { replay: { dir: job.replay!.data.dir, ratio, rowsPerBatch: Br } } : {}) },
     data: { dir: data.dir },
     createdAt: new Date().toISOString(),
   };
@@ -207,6 +215,12 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     const saved = await readCheckpoint(ckptDir, stateNames(optimizer));
     runner.load(saved.params, saved.optimizer);
     log(`resuming at step ${resume.step} (epoch ${resume.epoch}, batch ${resume.batchInEpoch} of it)`);
+  }
+  if (Br) {
+    const n = job.replay!.data.indices('train').length;
+    const len = n ? job.replay!.data.exampleLength(job.replay!.data.indices('train')[0]) : 0;
+    if (len !== T + 1) throw new Error(`the replay corpus ${job.replay!.data.dir} is packed in sequences of ${len} tokens; this run needs ${T + 1} (prepare it with --seq-length ${T + 1})`);
+    log(`replay: ${Br} of every ${B} rows from ${n} general-text sequences`);
   }
   log(`training ${trainable.length} tensors (${frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}`);
 
@@ -240,24 +254,24 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const Tn = B * T;
   const ids = new BigInt64Array(A * Tn), targets = new BigInt64Array(A * Tn);
   // Data order depends only on (seed, epoch), so a resumed run skips to the same batch.
-  let epoch = resume?.epoch ?? 0, batchInEpoch = 0;
-  const epochStream = (e: number) => batches(data, 'train', { batchSize: B, seqLength: T, shuffle: args.shuffle, seed: args.seed, epoch: e });
-  let stream = epochStream(epoch);
-  for (; batchInEpoch < (resume?.batchInEpoch ?? 0); batchInEpoch++) stream.next();
+  // Data order depends only on (seed, epoch), so a resumed run continues with the same batches.
+  const task = new BatchCursor(data, 'train', { batchSize: Bt, seqLength: T, shuffle: args.shuffle, seed: args.seed }, resume ?? undefined);
+  const replay = Br ? new BatchCursor(job.replay!.data, 'train', { batchSize: Br, seqLength: T, shuffle: true, seed: args.seed + 1 }, resume?.replay ?? undefined) : null;
   let step = resume?.step ?? 0, lastLoss = resume?.loss ?? NaN, stopped = false;
   const checkpoint = async () => {
     const weights = currentWeights();
-    await saveCheckpoint(ckptDir, model.params, weights, { step, epoch, batchInEpoch, loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));
+    await saveCheckpoint(ckptDir, model.params, weights, { step, ...task.position(), replay: replay?.position(), loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));
     return weights;
   };
   while (step < totalSteps) {
     if (job.signal?.aborted) { stopped = true; break; }
     for (let a = 0; a < A; a++) {
-      let next = stream.next();
-      if (next.done) { epoch++; batchInEpoch = 0; stream = epochStream(epoch); next = stream.next(); }
-      batchInEpoch++;
-      const bt = next.value!;
-      for (let k = 0; k < Tn; k++) { ids[a * Tn + k] = BigInt(bt.inputIds[k]); targets[a * Tn + k] = BigInt(bt.targets[k]); }
+      // Rows 0..Bt-1: the task; rows Bt..B-1: general text replayed against forgetting.
+      const parts = replay ? [task.next(), replay.next()] : [task.next()];
+      let at = a * Tn;
+      for (const bt of parts) {
+        for (let k = 0; k < bt.inputIds.length; k++, at++) { ids[at] = BigInt(bt.inputIds[k]); targets[at] = BigInt(bt.targets[k]); }
+      }
     }
     const lr = learningRateAt(schedule, step);
     const t0 = performance.now();
@@ -300,6 +314,8 @@ export interface TrainerState {
   epoch: number;
   /** Batches of `epoch` already consumed. */
   batchInEpoch: number;
+  /** Position in the replay corpus, when one is mixed in. */
+  replay?: CursorPosition;
   loss: number;
   seed: number;
   totalSteps: number;
