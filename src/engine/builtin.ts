@@ -32,7 +32,8 @@ export function findPackageRoot(start: string): string {
 
 export const PACKAGE_ROOT = findPackageRoot(__dirname);
 export const BUILTIN_MODEL_DIR = join(PACKAGE_ROOT, 'assets', 'base-model');
-/** The pretraining corpus, in the order it is listed in NOTICE. */
+/** The pretraining corpus folder (its *.txt files) and its files, in the order NOTICE lists them. */
+export const BUILTIN_CORPUS_DIR = join(PACKAGE_ROOT, 'assets', 'corpus');
 export const BUILTIN_CORPUS_FILES: readonly string[] = ['facts.txt', 'stories.txt', 'factbook.txt', 'wordnet.txt']
   .map((f) => join(PACKAGE_ROOT, 'assets', 'corpus', f));
 export const DEMO_QA_FILE = join(PACKAGE_ROOT, 'assets', 'demo', 'qa.jsonl');

@@ -11,19 +11,20 @@ export {
 } from './checkpoint/hub';
 export { causalLMFromHf } from './models/hfCausalLM';
 export { initWeights } from './models/init';
-export { BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel } from './builtin';
+export { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel } from './builtin';
 export { loadTokenizer, TokenizerError } from './tokenizer';
 
 // Data
 export { DataError, DataValidationError } from './data/dataError';
 export { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from './data/prepareDataset';
 export { prepareCorpus } from './data/prepareCorpus';
+export { corpusSource } from './data/corpusSource';
 export { PreparedDataset, type DatasetManifest, type LengthStats } from './data/preparedDataset';
 export { DEFAULT_PROMPT_TEMPLATE } from './data/promptTemplate';
 export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 
 // Training, generation, evaluation, export
-export { RunExistsError, TRAINING_DEFAULTS, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
+export { RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
 export { Decoder, generate } from './generate/generator';

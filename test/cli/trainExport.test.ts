@@ -162,3 +162,15 @@ test('ftlab train --validation-split --eval-steps logs validation loss and keeps
   assert.deepEqual(evals.map((e) => e.step), [2, 4]);
   assert.ok(existsSync(join(runDir, 'best', 'model.safetensors')));
 });
+
+test('ftlab train --replay-corpus mixes general text into the batches', async () => {
+  const dir = scratchDir('cli-replay');
+  const { modelDir } = await modelFolder(dir);
+  const data = put(dir, 'qa.jsonl', PAIRS.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
+  const corpus = put(dir, 'general.txt', Array.from({ length: 20 }, (_, i) => `what color is ${PAIRS[i % 4][0]} ${PAIRS[i % 4][1]} is ${PAIRS[(i + 1) % 4][0]}`).join('\n\n') + '\n');
+  const runDir = join(dir, 'run');
+  const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '2', '--per-device-train-batch-size', '4', '--replay-corpus', corpus, '--replay-ratio', '0.5', '--threads', '1');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /replay: 2 of every 4 rows/);
+  assert.equal(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).training.replay.rowsPerBatch, 2);
+});

@@ -7,19 +7,20 @@ import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import {
-  BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel, loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, prepareDataset, PreparedDataset, DEFAULT_PROMPT_TEMPLATE, TRAINING_DEFAULTS, train, writeFileAtomic, Decoder, AccuracyResult, CompletionItem, completionAccuracy, uniformRng,
+  BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel, loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, prepareDataset, PreparedDataset, DEFAULT_PROMPT_TEMPLATE, TRAINING_DEFAULTS, train, writeFileAtomic, Decoder, AccuracyResult, CompletionItem, completionAccuracy, uniformRng, corpusSource, prepareCorpus, sequenceLength, BUILTIN_CORPUS_DIR,
 } from '../../engine';
 
 /** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
 export const SAFE_PRESET = { learningRate: 1e-4, numTrainEpochs: 3, perDeviceTrainBatchSize: 16, dropout: 0.1, weightDecay: 0.01 };
 
-const usage = `Usage: ftlab demo [--out <run-dir>] [--epochs <n>] [--learning-rate <x>] [--seed <n>] [--threads <n>]
+const usage = `Usage: ftlab demo [--out <run-dir>] [--epochs <n>] [--learning-rate <x>] [--replay <ratio>] [--seed <n>] [--threads <n>]
 
 Fine-tunes the built-in model (assets/base-model) on the demo Q&A set (assets/demo/qa.jsonl) with
 the safe preset (learning rate ${SAFE_PRESET.learningRate}, ${SAFE_PRESET.numTrainEpochs} epochs, batch ${SAFE_PRESET.perDeviceTrainBatchSize}, dropout ${SAFE_PRESET.dropout}, weight decay ${SAFE_PRESET.weightDecay}),
 and measures, before and after, greedy exact-match accuracy on held-out Q&A pairs (20%, never
 trained on) and on general-knowledge prompts (assets/demo/general_eval.jsonl). Writes the run folder
-(default .ftlab/runs/demo-<time>) with eval.json.`;
+(default .ftlab/runs/demo-<time>) with eval.json.
+  --replay <ratio>   mix the built-in corpus into every batch (this share of the rows) against forgetting`;
 
 function split<T>(items: T[], seed: number, heldOut: number): { train: T[]; test: T[] } {
   const r = uniformRng(seed);
@@ -36,7 +37,7 @@ export const demo: CliCommand = {
   summary: 'Fine-tune the built-in model on the demo Q&A set; accuracy before and after',
   usage,
   async run(argv) {
-    const { flags: f, positionals } = parseFlags(argv, { out: 'string', epochs: 'number', 'learning-rate': 'number', seed: 'number', threads: 'number' } as const);
+    const { flags: f, positionals } = parseFlags(argv, { out: 'string', epochs: 'number', 'learning-rate': 'number', seed: 'number', threads: 'number', replay: 'number' } as const);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const seed = f.seed ?? 0;
     const runDir = resolve(f.out ?? join('.ftlab', 'runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -64,8 +65,15 @@ export const demo: CliCommand = {
         ...TRAINING_DEFAULTS, ...SAFE_PRESET, numTrainEpochs: f.epochs ?? SAFE_PRESET.numTrainEpochs,
         learningRate: f['learning-rate'] ?? SAFE_PRESET.learningRate, seed, shuffle: true, threads: f.threads ?? 0, loggingSteps: 1,
       };
+      const data = PreparedDataset.open(prepared.dir);
+      let replay;
+      if (f.replay) {
+        const { file } = corpusSource(BUILTIN_CORPUS_DIR, join(runDir, 'replay.txt'));
+        const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(runDir, 'replay'), seqLength: sequenceLength(data, lm.maxPositions) + 1 });
+        replay = { data: PreparedDataset.open(packed.dir), ratio: f.replay };
+      }
       const res = await train({
-        model: lm, weights, data: PreparedDataset.open(prepared.dir), args, runDir,
+        model: lm, weights, data, args, runDir, replay,
         describe: { command: 'demo', strategy: 'full', preset: 'safe', baseModel: { dir: BUILTIN_MODEL_DIR, family: hf.family }, dataSource: trainFile },
         onLog: say,
         onStep: (m) => { if (m.step % 10 === 0) say(`step ${m.step}  loss ${m.loss.toFixed(4)}`); },
@@ -82,7 +90,8 @@ export const demo: CliCommand = {
         items: { before, after },
       };
       writeFileAtomic(join(runDir, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
-      const preset = f.epochs === undefined && f['learning-rate'] === undefined ? 'safe preset' : `safe preset with learning rate ${args.learningRate}, ${args.numTrainEpochs} epochs`;
+      const preset = (f.epochs === undefined && f['learning-rate'] === undefined ? 'safe preset' : `safe preset with learning rate ${args.learningRate}, ${args.numTrainEpochs} epochs`)
+        + (f.replay ? `, replaying the built-in corpus in ${Math.round(100 * f.replay)}% of each batch` : '');
       console.log(`Fine-Tune Lab demo: built-in model, full fine-tuning, ${preset}, ${res.steps} steps (final loss ${res.finalLoss.toFixed(3)})`);
       console.log(`                      before          after`);
       console.log(`Q&A (held out)        ${pct(before.qa).padEnd(16)}${pct(after.qa)}`);

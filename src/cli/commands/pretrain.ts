@@ -1,11 +1,12 @@
 // `ftlab pretrain`: a model from a config.json alone, trained on a plain-text corpus packed into
 // sequences; writes a Hugging Face model folder. This is how the built-in base model is made.
 
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import {
-  writeFileAtomic, readHfConfig, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError, prepareCorpus, PreparedDataset, DataError, DataValidationError, TRAINING_DEFAULTS, train, SCHEDULER_TYPES, SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
-} from '../../engine';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  corpusSource, readHfConfig, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError,
+  prepareCorpus, PreparedDataset, DataError, DataValidationError, TRAINING_DEFAULTS, train, SCHEDULER_TYPES, type SchedulerType,
+} from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 
@@ -59,15 +60,8 @@ export const pretrain: CliCommand = {
       const dtype = (f.dtype ?? 'F32') as 'F32' | 'F16' | 'BF16';
       if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
       mkdirSync(out, { recursive: true });
-      let source = resolve(f.corpus);
-      if (statSync(source).isDirectory()) {
-        const files = readdirSync(source).filter((n) => n.endsWith('.txt')).sort();
-        if (!files.length) throw new UsageError(`${source} has no .txt files`);
-        const joined = join(out, 'corpus.txt');
-        writeFileAtomic(joined, files.map((n) => readFileSync(join(source, n), 'utf8').trim()).join('\n\n') + '\n');
-        say(`corpus: ${files.join(', ')} joined into ${joined}`);
-        source = joined;
-      }
+      const { file: source, parts } = corpusSource(resolve(f.corpus), join(out, 'corpus.txt'));
+      if (parts.length > 1) say(`corpus: ${parts.length} files joined into ${source}`);
       const corpus = await prepareCorpus({ source, tokenizer, outDir: join(out, 'corpus.prepared'), seqLength: T + 1 });
       const data = PreparedDataset.open(corpus.dir);
       say(`corpus: ${data.indices('train').length} sequences of ${T + 1} tokens`);

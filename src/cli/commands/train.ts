@@ -1,11 +1,13 @@
 // `ftlab train`: fine-tuning of a Hugging Face model folder on a data file (full, frozen embeddings,
 // layer-wise learning rates), into a run folder.
 
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import {
-  loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, TokenizerError, prepareDataset, PreparedDataset, DataError, DataValidationError, RunExistsError, TRAINING_DEFAULTS, TrainingArguments, train as runTraining, SCHEDULER_TYPES, SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
+  loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, TokenizerError, prepareDataset, PreparedDataset, DataError, DataValidationError, RunExistsError, TRAINING_DEFAULTS, type TrainingArguments, train as runTraining, SCHEDULER_TYPES, type SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
+  corpusSource, prepareCorpus, sequenceLength,
 } from '../../engine';
 
 const SPEC = {
@@ -14,7 +16,7 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number',
 } as const;
 
 const d = TRAINING_DEFAULTS;
@@ -55,6 +57,9 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
                                       lines in <run-dir>/eval_metrics.jsonl, best weights in <run-dir>/best/
   --early-stopping-patience <n>       stop after n evaluations without a better validation loss
                                       (${d.earlyStoppingPatience}: never); the result is then the best weights
+  --replay-corpus <file|dir>          general text mixed into every batch against forgetting (.txt,
+                                      documents separated by blank lines; a folder: its *.txt files)
+  --replay-ratio <x>                  share of each batch's rows from the replay corpus (default 0.25)
   --save-steps <n>                    checkpoint every n steps, and at the end (${d.saveSteps})
   --resume                            continue the run in <run-dir> from its checkpoint: same data
                                       order, dropout masks and schedule as without the stop; give
@@ -97,6 +102,10 @@ export const train: CliCommand = {
     const modelDir = resolve(f.model), runDir = resolve(f.out), dataFile = resolve(f.data);
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
+      // Refuse before preparing anything into the folder: an earlier run there stays as it was.
+      if (!f.resume && !f.overwrite && existsSync(join(runDir, 'config.json'))) {
+        throw new RunExistsError(`${runDir} already holds a run (config.json); choose another output folder, resume it (--resume), or overwrite it explicitly (--overwrite)`);
+      }
       const hf = await loadHfModel(modelDir, { onWarning: (w) => say(`warning: ${w}`) });
       const model = causalLMFromHf(hf.config);
       const hooks = strategyHooks(model, { kind: strategy, layerLrDecay: f['layer-lr-decay'] });
@@ -108,8 +117,16 @@ export const train: CliCommand = {
       });
       say(`data: ${prepared.manifest.counts.train} training examples (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
       const weights = new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
+      const data = PreparedDataset.open(prepared.dir);
+      let replay;
+      if (f['replay-corpus']) {
+        const T = sequenceLength(data, model.maxPositions);
+        const { file } = corpusSource(resolve(f['replay-corpus']), join(runDir, 'replay.txt'));
+        const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(runDir, 'replay'), seqLength: T + 1 });
+        replay = { data: PreparedDataset.open(packed.dir), ratio: f['replay-ratio'] ?? 0.25 };
+      }
       const res = await runTraining({
-        model, weights, data: PreparedDataset.open(prepared.dir), args, runDir,
+        model, weights, data, args, runDir, replay,
         isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
         describe: { command: 'train', strategy, ...(strategy === 'layerwise-lr' ? { layerLrDecay: f['layer-lr-decay'] ?? 0.8 } : {}), baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
         onLog: say, overwrite: !!f.overwrite, resume: !!f.resume,
