@@ -87,6 +87,8 @@ export interface TrainJob {
   lrScale?: (name: string) => number;
   /** Extra settings written to config.json (model source, data source, strategy...). */
   describe?: Record<string, unknown>;
+  /** Called once the step is compiled, before the first step. */
+  onStart?: (info: { startStep: number; totalSteps: number }) => void;
   onStep?: (m: StepMetrics) => void;
   onEval?: (m: EvalMetrics) => void;
   onLog?: (line: string) => void;
@@ -258,6 +260,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const task = new BatchCursor(data, 'train', { batchSize: Bt, seqLength: T, shuffle: args.shuffle, seed: args.seed }, resume ?? undefined);
   const replay = Br ? new BatchCursor(job.replay!.data, 'train', { batchSize: Br, seqLength: T, shuffle: true, seed: args.seed + 1 }, resume?.replay ?? undefined) : null;
   let step = resume?.step ?? 0, lastLoss = resume?.loss ?? NaN, stopped = false;
+  job.onStart?.({ startStep: step, totalSteps });
   const checkpoint = async () => {
     const weights = currentWeights();
     await saveCheckpoint(ckptDir, model.params, weights, { step, ...task.position(), replay: replay?.position(), loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));

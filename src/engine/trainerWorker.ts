@@ -1,0 +1,66 @@
+// The training worker (a worker_thread): ONNX Runtime's run() blocks its thread for a whole step,
+// so training never runs on the extension host's thread. It speaks src/protocol/messages.ts:
+// ready -> startRun (request) -> runStarted, stepMetrics..., evalMetrics..., runFinished | runFailed.
+
+import { parentPort } from 'node:worker_threads';
+import { basename } from 'node:path';
+import {
+  EvalMetrics, PROTOCOL_VERSION, Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics, StopRun,
+} from '../protocol/messages';
+import { RunConfigError, fineTuneRun, parseRunConfig } from './train/fineTuneRun';
+import { DataError, DataValidationError } from './data/dataError';
+import { CheckpointError } from './checkpoint/checkpointError';
+import { TokenizerError } from './tokenizer';
+import { RunExistsError } from './train/trainer';
+
+const port = parentPort;
+if (!port) throw new Error('trainerWorker.ts runs as a worker_thread');
+const active = new Map<string, AbortController>();
+
+/** A user's error as the protocol's words: message, and where/what to do when known. */
+function failure(runId: string | undefined, err: unknown): Parameters<typeof RunFailed.create>[0] {
+  if (err instanceof DataError) return { runId, message: err.problem, file: err.file, ...(err.line ? { line: err.line } : {}), fix: err.fix };
+  if (err instanceof DataValidationError) {
+    const first = err.errors[0];
+    return { runId, message: err.message, ...(first ? { file: first.file, ...(first.line ? { line: first.line } : {}), fix: first.fix } : {}) };
+  }
+  const known = [RunConfigError, CheckpointError, TokenizerError, RunExistsError].some((E) => err instanceof E);
+  const message = err instanceof Error ? err.message : String(err);
+  return { runId, message: known ? message : `training failed: ${message}` };
+}
+
+port.on('message', async (msg: unknown) => {
+  if (StopRun.is(msg)) {
+    const ctl = active.get(msg.params.runId);
+    ctl?.abort();
+    port.postMessage(StopRun.respond(msg.id, { stopped: !!ctl }));
+    return;
+  }
+  if (!StartRun.is(msg)) return;
+  let cfg;
+  try {
+    cfg = parseRunConfig(msg.params.config);
+  } catch (err) {
+    port.postMessage(StartRun.fail(msg.id, err instanceof Error ? err.message : String(err)));
+    return;
+  }
+  const runId = basename(cfg.runDir);
+  const ctl = new AbortController();
+  active.set(runId, ctl);
+  port.postMessage(StartRun.respond(msg.id, { runId }));
+  try {
+    const res = await fineTuneRun(cfg, {
+      signal: ctl.signal,
+      onStart: ({ startStep, totalSteps }) => port.postMessage(RunStarted.create({ runId, runDir: cfg.runDir, startStep, totalSteps })),
+      onStep: (m) => port.postMessage(StepMetrics.create({ runId, step: m.step, loss: m.loss, lr: m.learningRate, gradNorm: m.gradNorm, tokensPerSec: m.tokensPerSecond })),
+      onEval: (m) => port.postMessage(EvalMetrics.create({ runId, step: m.step, split: m.split, metrics: { loss: m.loss } })),
+    });
+    port.postMessage(RunFinished.create({ runId, step: res.steps, reason: res.stopped ? 'stopped' : 'completed', checkpoint: res.stoppedEarly ? 'best' : 'checkpoint' }));
+  } catch (err) {
+    port.postMessage(RunFailed.create(failure(runId, err)));
+  } finally {
+    active.delete(runId);
+  }
+});
+
+port.postMessage(Ready.create({ protocol: PROTOCOL_VERSION }));

@@ -1,0 +1,59 @@
+// The training worker as the extension runs it: a real worker_thread over dist/worker.js, typed
+// protocol messages both ways, the built-in model, a real run folder.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics } from '../../src/protocol/messages';
+import { BUILTIN_WEIGHTS_FILE } from '../../src/engine/builtin';
+import { put, scratchDir } from '../data/helpers';
+import { repoRoot } from '../foundation/repoRoot';
+
+function talk(config: Record<string, unknown>, until: (m: unknown) => boolean): Promise<unknown[]> {
+  const w = new Worker(join(repoRoot, 'dist', 'worker.js'));
+  const seen: unknown[] = [];
+  return new Promise((resolvePromise, reject) => {
+    w.on('error', reject);
+    w.on('message', (m: unknown) => {
+      seen.push(m);
+      if (Ready.is(m)) w.postMessage(StartRun.create(1, { config: config as never }));
+      if (until(m) || (StartRun.isResponse(m) && 'error' in m)) { void w.terminate(); resolvePromise(seen); }
+    });
+  });
+}
+
+const QA = Array.from({ length: 10 }, (_, i) => JSON.stringify({ question: `What is ${i} plus ${i}?`, answer: `${2 * i}` })).join('\n') + '\n';
+
+test('startRun trains the built-in model and reports runStarted, every step, runFinished', { timeout: 120_000 }, async (t) => {
+  if (!existsSync(BUILTIN_WEIGHTS_FILE)) { t.skip('no built-in weights'); return; }
+  const dir = scratchDir('worker');
+  const runDir = join(dir, 'runs', 'first');
+  const msgs = await talk({ runDir, dataFile: put(dir, 'qa.jsonl', QA), baseModel: 'builtin', strategy: 'frozen-embeddings', maxSteps: 3 }, (m) => RunFinished.is(m) || RunFailed.is(m));
+  const failed = msgs.find((m) => RunFailed.is(m));
+  assert.equal(failed, undefined, JSON.stringify(failed));
+  const started = msgs.find((m) => RunStarted.is(m));
+  assert.ok(started && RunStarted.is(started));
+  assert.deepEqual([started.params.runId, started.params.totalSteps, started.params.startStep], ['first', 3, 0]);
+  assert.deepEqual(msgs.filter((m) => StepMetrics.is(m)).map((m) => (StepMetrics.is(m) ? m.params.step : -1)), [1, 2, 3]);
+  const done = msgs.at(-1);
+  assert.ok(RunFinished.is(done) && done.params.reason === 'completed' && done.params.step === 3);
+  assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+  assert.equal(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).strategy, 'frozen-embeddings');
+});
+
+test('a bad record becomes runFailed with file, line and fix; a bad config is an error response', { timeout: 60_000 }, async (t) => {
+  if (!existsSync(BUILTIN_WEIGHTS_FILE)) { t.skip('no built-in weights'); return; }
+  const dir = scratchDir('worker-bad');
+  const bad = put(dir, 'bad.jsonl', QA + '{"question": "What is red?"\n');
+  const msgs = await talk({ runDir: join(dir, 'run'), dataFile: bad, baseModel: 'builtin', maxSteps: 2 }, (m) => RunFinished.is(m) || RunFailed.is(m));
+  const f = msgs.at(-1);
+  assert.ok(RunFailed.is(f), JSON.stringify(f));
+  assert.equal(f.params.file, bad);
+  assert.equal(f.params.line, 11);
+  assert.ok(f.params.fix);
+  const cfgErr = await talk({ runDir: join(dir, 'run2'), dataFile: bad, strategy: 'lora' }, () => false);
+  const resp = cfgErr.find((m) => StartRun.isResponse(m));
+  assert.ok(resp && StartRun.isResponse(resp) && 'error' in resp && /strategy/.test(resp.error!.message), JSON.stringify(resp));
+});
