@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
     watcher.onDidChange(refresh),
     watcher.onDidDelete(refresh),
     vscode.workspace.onDidChangeWorkspaceFolders(refresh),
-    vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(context.extensionUri, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('finetuneLab.showDashboard', () => {
       DashboardPanel.createOrShow(context.extensionUri);
     }),

@@ -6,7 +6,7 @@
 // code-server and Chromium. Screenshots of each step go to out/e2e/.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,7 +120,9 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
   // A workspace with a dataset and one run, and an empty one to open in Restricted Mode.
   const workspace = join(dir, 'workspace');
   mkdirSync(join(workspace, 'data'), { recursive: true });
-  writeFileSync(join(workspace, 'data', 'train.jsonl'), '{"prompt": "2+2=", "completion": "4"}\n');
+  const qa = [['What is the capital of France?', 'Paris'], ['What is two plus two?', 'four'], ['Who wrote Hamlet?', 'William Shakespeare'],
+    ['What color is the sky?', 'blue'], ['What is the opposite of hot?', 'cold'], ['How many days are in a week?', 'seven']];
+  writeFileSync(join(workspace, 'data', 'train.jsonl'), qa.map(([question, answer]) => JSON.stringify({ question, answer })).join('\n') + '\n');
   mkdirSync(join(workspace, '.ftlab', 'runs', 'gpt2-sql-lora'), { recursive: true });
   writeFileSync(join(workspace, '.ftlab', 'runs', 'gpt2-sql-lora', 'config.json'), JSON.stringify({ model: 'gpt2' }));
   const untrusted = join(dir, 'untrusted');
@@ -203,16 +205,29 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     await shot(page, '1-workbench');
   });
 
-  await t.test('the palette lists "Fine-tune model"; it picks a dataset and says training is not there yet', async () => {
+  await t.test('"Fine-tune model" from the palette trains the built-in model: progress, live dashboard, a new run', async () => {
     await runCommand(page, 'Fine-tune model');
-    const dataset = page.locator('.quick-input-list .monaco-list-row', { hasText: 'data/train.jsonl' }).first();
-    await dataset.waitFor({ timeout: 10_000 });
+    const row = (text: string) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+    await row('data/train.jsonl').waitFor({ timeout: 10_000 });
     await shot(page, '2-dataset-picker');
-    await dataset.click();
-    const message = toast(page, 'data/train.jsonl selected');
-    await message.waitFor({ timeout: 10_000 });
-    assert.match(await message.innerText(), /not available yet.*nothing was started/s);
-    await shot(page, '3-fine-tune-message');
+    await row('data/train.jsonl').click();
+    await row('Built-in small GPT').waitFor({ timeout: 10_000 });
+    await row('Built-in small GPT').click();
+    await row('Full fine-tuning').waitFor({ timeout: 10_000 });
+    await row('Full fine-tuning').click();
+    await row('Safe preset').waitFor({ timeout: 10_000 });
+    await row('Safe preset').click();
+    // 6 examples, batch 16, 3 epochs: 3 steps, measured by the engine in the training worker.
+    const finished = toast(page, 'fine-tuning finished after 3 steps');
+    await finished.waitFor({ timeout: 90_000 });
+    await shot(page, '3-fine-tune-finished');
+    const frame = await dashboardFrame(page);
+    await frame.locator('#stats', { hasText: 'step 3' }).waitFor({ timeout: 10_000 });
+    assert.match(await frame.locator('#stats').innerText(), /step 3 · loss \d+\.\d{4}/);
+    const runs = readdirSync(join(workspace, '.ftlab', 'runs')).filter((n) => n.startsWith('train-full-'));
+    assert.equal(runs.length, 1, `runs: ${readdirSync(join(workspace, '.ftlab', 'runs')).join(', ')}`);
+    const metrics = readFileSync(join(workspace, '.ftlab', 'runs', runs[0], 'metrics.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(metrics.length, 3);
   });
 
   await t.test('"Show training dashboard" opens the webview and its chart draws metrics', async () => {
@@ -244,6 +259,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     const run = page.locator('.part.sidebar .monaco-list-row', { hasText: 'gpt2-sql-lora' });
     await run.waitFor({ timeout: 10_000 });
     assert.match(await run.innerText(), /gpt2/);
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'train-full-' }).waitFor({ timeout: 10_000 });
     await shot(page, '5-experiments');
   });
 
