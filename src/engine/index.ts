@@ -27,6 +27,7 @@ export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 export { RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
+export { SAFE_PRESET } from './train/fineTuneRun';
 export { Decoder, generate } from './generate/generator';
 export { completionAccuracy, type AccuracyResult, type CompletionItem } from './eval/completionAccuracy';
 export { exportOnnx } from './export/onnxExport';

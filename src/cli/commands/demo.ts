@@ -7,11 +7,9 @@ import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import {
-  BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel, loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, prepareDataset, PreparedDataset, DEFAULT_PROMPT_TEMPLATE, TRAINING_DEFAULTS, train, writeFileAtomic, Decoder, AccuracyResult, CompletionItem, completionAccuracy, uniformRng, corpusSource, prepareCorpus, sequenceLength, BUILTIN_CORPUS_DIR,
+  BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel, loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, prepareDataset, PreparedDataset, DEFAULT_PROMPT_TEMPLATE, TRAINING_DEFAULTS, train, writeFileAtomic, Decoder, AccuracyResult, CompletionItem, completionAccuracy, uniformRng, corpusSource, prepareCorpus, sequenceLength, BUILTIN_CORPUS_DIR, SAFE_PRESET,
 } from '../../engine';
 
-/** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
-export const SAFE_PRESET = { learningRate: 1e-4, numTrainEpochs: 3, perDeviceTrainBatchSize: 16, dropout: 0.1, weightDecay: 0.01 };
 
 const usage = `Usage: ftlab demo [--out <run-dir>] [--epochs <n>] [--learning-rate <x>] [--replay <ratio>] [--seed <n>] [--threads <n>]
 
