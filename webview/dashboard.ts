@@ -58,7 +58,7 @@ const chart = new Chart(canvas, {
     maintainAspectRatio: false,
     interaction: { mode: 'nearest', axis: 'x', intersect: false },
     scales: {
-      x: { type: 'linear', title: { display: true, text: 'step' } },
+      x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { precision: 0 } }, // steps are whole numbers
       y: { type: 'linear', title: { display: true, text: 'loss' } },
     },
     plugins: {
