@@ -16,12 +16,35 @@ export interface NnContext {
   dropoutKey: Value | null;
   /** Counts dropout sites so that every site draws an independent mask. */
   dropoutSites: number;
+  /** LoRA adapters by the (frozen) weight they adapt: linear layers add scale * x A^T B^T. */
+  lora?: Map<Value, LoraAdapter>;
+}
+
+/** A low-rank update of one linear layer: A [r, in], B [out, r] (PEFT's lora_A / lora_B layout). */
+export interface LoraAdapter {
+  A: Value;
+  B: Value;
+  /** lora_alpha / r */
+  scale: number;
+}
+
+/** x [..., in] -> scale * (x A^T) B^T [..., out], when `w` has an adapter. */
+function loraDelta(c: NnContext, x: Value, w: Value): Value | null {
+  const a = c.lora?.get(w);
+  if (!a) return null;
+  const { b } = c;
+  const k = a.A.shape[1], n = a.B.shape[0];
+  const h = b.gemm(b.reshape(x, [-1, k]), a.A, null, { transB: true }); // [*, r]
+  const d = b.gemm(h, a.B, null, { transB: true, alpha: a.scale }); // [*, out]
+  return b.reshape(d, [...x.shape.slice(0, -1), n]);
 }
 
 /** HF Conv1D / nn.Linear with weight stored [in, out]: y = x @ W + b. */
 export function linear(c: NnContext, x: Value, w: Value, bias: Value | null): Value {
   const y = c.b.matmul(x, w);
-  return bias ? c.b.add(y, bias) : y;
+  const yb = bias ? c.b.add(y, bias) : y;
+  const d = loraDelta(c, x, w);
+  return d ? c.b.add(yb, d) : yb;
 }
 
 /**
@@ -33,8 +56,9 @@ export function linear(c: NnContext, x: Value, w: Value, bias: Value | null): Va
 export function linearOutIn(c: NnContext, x: Value, w: Value, bias: Value | null): Value {
   const { b } = c;
   const [n, k] = w.shape;
-  const y = b.gemm(b.reshape(x, [-1, k]), w, bias, { transB: true }); // [*, n]
-  return b.reshape(y, [...x.shape.slice(0, -1), n]);
+  const y = b.reshape(b.gemm(b.reshape(x, [-1, k]), w, bias, { transB: true }), [...x.shape.slice(0, -1), n]); // [*, n]
+  const d = loraDelta(c, x, w);
+  return d ? b.add(y, d) : y;
 }
 
 /** LayerNorm over the last axis. */

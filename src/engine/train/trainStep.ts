@@ -47,6 +47,8 @@ export interface TrainStepConfig {
    */
   layout?: 'flat' | 'tensors';
   forward: ForwardFn;
+  /** LoRA: trained adapters (A, B parameter names) on frozen weights. */
+  lora?: { weight: string; A: string; B: string; scale: number }[];
 }
 
 /** The buffers a step reads and writes: one per group (flat layout) or one per parameter. */
@@ -146,7 +148,8 @@ function stepBody(b: GraphBuilder, cfg: TrainStepConfig, groups: ParamGroup[], s
 
   // Loss and flat per-group gradients of one micro-batch.
   const microStep = (mb: GraphBuilder, mIds: Value, mTargets: Value, mKey: Value | null) => {
-    const c: NnContext = { b: mb, dtype, decompose: !!cfg.decompose, dropoutKey: mKey, dropoutSites: 0 };
+    const lora = cfg.lora?.length ? new Map(cfg.lora.map((a) => [lookup(a.weight), { A: lookup(a.A), B: lookup(a.B), scale: a.scale }])) : undefined;
+    const c: NnContext = { b: mb, dtype, decompose: !!cfg.decompose, dropoutKey: mKey, dropoutSites: 0, lora };
     const logits = cfg.forward(c, lookup, mIds);
     const { loss } = crossEntropy(c, logits, mTargets);
     const grads = gradients(mb, loss, trained.flat());

@@ -14,6 +14,7 @@ import { TrainStepRunner } from './trainRunner';
 import { PreparedDataset } from '../data/preparedDataset';
 import { BatchCursor, CursorPosition } from './batchCursor';
 import { LossEvaluator } from './evalLoss';
+import { LoraConfig, initLora, loraParams, loraTargets, mergeLora } from './lora';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors';
 
 /** Hugging Face TrainingArguments names (camelCase), with their defaults below. */
@@ -97,6 +98,8 @@ export interface TrainJob {
   overwrite?: boolean;
   /** Continue the run in runDir from its checkpoint (same arguments; maxSteps may grow). */
   resume?: boolean;
+  /** LoRA: the model stays frozen; low-rank adapters on the target modules train. */
+  lora?: LoraConfig;
   /** Mix general text into every batch (forgetting guard): a packed corpus whose sequences are sequenceLength(data) + 1 long, and the share of rows it takes. */
   replay?: { data: PreparedDataset; ratio: number };
 }
@@ -157,9 +160,14 @@ export function sequenceLength(ds: PreparedDataset, maxPositions: number): numbe
 export async function train(job: TrainJob): Promise<TrainResult> {
   const { model, args, runDir, data } = job;
   const log = job.onLog ?? (() => {});
-  const frozenFn = job.isFrozen ?? (() => false);
-  const trainable = model.params.filter((p) => !frozenFn(p.name));
+  const loraTgts = job.lora ? loraTargets(model, job.lora) : [];
+  const adapterShapes = job.lora ? loraParams(loraTgts, job.lora.rank) : [];
+  const frozenFn = job.lora ? () => true : job.isFrozen ?? (() => false);
+  const trainable = [...model.params.filter((p) => !frozenFn(p.name)), ...adapterShapes];
   const frozen = model.params.filter((p) => frozenFn(p.name));
+  const allParams = [...model.params, ...adapterShapes];
+  const initial = job.lora ? new Map([...job.weights, ...initLora(loraTgts, job.lora.rank, args.seed)]) : job.weights;
+  const merged = (w: Map<string, Float32Array>) => (job.lora ? mergeLora(w, loraTgts, job.lora) : w);
   if (!trainable.length) throw new Error('every parameter is frozen: nothing to train');
   const nTrain = data.indices('train').length;
   if (!nTrain) throw new Error(`the prepared dataset ${data.dir} has no training examples`);
@@ -182,6 +190,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     batchSize: B, seqLen: T, microBatches: A, stepsPerRun: 1, optimizer, maxGradNorm: args.maxGradNorm,
     dropout: dropout === null || dropout > 0, layout: 'tensors',
     forward: (c, p, ids) => model.forward(c, p, ids, dropout === null ? undefined : { embd: dropout, attn: dropout, resid: dropout }),
+    ...(job.lora ? { lora: loraTgts.map((t) => ({ weight: t.weight, A: t.A, B: t.B, scale: job.lora!.alpha / job.lora!.rank })) } : {}),
   };
   const schedule: Schedule = { type: args.lrSchedulerType, learningRate: args.learningRate, warmupSteps: args.warmupSteps, totalSteps };
 
@@ -204,13 +213,14 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const resolved = {
     ...job.describe,
     model: { family: model.family, parameters: model.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), trainable: trainable.map((p) => p.name).length, frozen: frozen.map((p) => p.name) },
+    ...(job.lora ? { lora: { ...job.lora, adapters: loraTgts.map((t) => t.module) } } : {}),
     training: { ...args, totalSteps, stepsPerEpoch, sequenceLength: T, trainExamples: nTrain, ...(Br ? { replay: { dir: job.replay!.data.dir, ratio, rowsPerBatch: Br } } : {}) },
     data: { dir: data.dir },
     createdAt: new Date().toISOString(),
   };
   writeFileAtomic(join(runDir, 'config.json'), JSON.stringify(resolved, null, 2) + '\n');
 
-  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), job.weights, {
+  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), initial, {
     device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m),
   });
   if (resume) {
@@ -233,19 +243,19 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (!resume && existsSync(evalPath)) rmSync(evalPath);
   let best: { step: number; loss: number } | null = null, sinceBest = 0, stoppedEarly = false;
   const currentWeights = () => {
-    const w = new Map(job.weights);
+    const w = new Map(initial);
     for (const [n, v] of runner.params()) w.set(n, Float32Array.from(v));
     return w;
   };
   const evaluate = async () => {
     if (!evaluator) return;
     const weights = currentWeights();
-    const r = await evaluator.evaluate(weights, data, 'validation');
+    const r = await evaluator.evaluate(merged(weights), data, 'validation');
     const improved = best === null || r.loss < best.loss;
     if (improved) {
       best = { step, loss: r.loss };
       sinceBest = 0;
-      await saveCheckpoint(join(runDir, 'best'), model.params, weights, { step, loss: r.loss, split: 'validation' });
+      await saveCheckpoint(join(runDir, 'best'), allParams, weights, { step, loss: r.loss, split: 'validation' });
     } else sinceBest++;
     const m: EvalMetrics = { step, split: 'validation', loss: r.loss, tokens: r.tokens, best: improved };
     appendFileSync(evalPath, JSON.stringify(m) + '\n');
@@ -263,7 +273,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   job.onStart?.({ startStep: step, totalSteps });
   const checkpoint = async () => {
     const weights = currentWeights();
-    await saveCheckpoint(ckptDir, model.params, weights, { step, ...task.position(), replay: replay?.position(), loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));
+    await saveCheckpoint(ckptDir, allParams, weights, { step, ...task.position(), replay: replay?.position(), loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));
     return weights;
   };
   while (step < totalSteps) {
@@ -302,7 +312,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (stoppedEarly && best) weights = (await readCheckpointWeights(join(runDir, 'best'))) ?? weights;
   await evaluator?.release();
   await runner.release();
-  return { steps: step, finalLoss: lastLoss, device: runner.device, weights, stopped, stoppedEarly, best };
+  // For LoRA the result is the merged model (what generation and export use); the checkpoint keeps the adapters.
+  return { steps: step, finalLoss: lastLoss, device: runner.device, weights: merged(weights), stopped, stoppedEarly, best };
 }
 
 async function readCheckpointWeights(dir: string): Promise<Map<string, Float32Array> | null> {
