@@ -28,6 +28,8 @@ export { RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtom
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
 export { SAFE_PRESET } from './train/fineTuneRun';
+export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
+export { writeSafetensors } from './checkpoint/safetensors';
 export { Decoder, generate } from './generate/generator';
 export { completionAccuracy, type AccuracyResult, type CompletionItem } from './eval/completionAccuracy';
 export { exportOnnx } from './export/onnxExport';

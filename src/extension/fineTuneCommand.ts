@@ -22,6 +22,7 @@ const STRATEGY_CHOICES: Choice<{ strategy: string; layerLrDecay?: number }>[] = 
   { label: 'Full fine-tuning', description: 'every weight trains', value: { strategy: 'full' } },
   { label: 'Frozen embeddings', description: 'feature extraction: token and position embeddings stay fixed', value: { strategy: 'frozen-embeddings' } },
   { label: 'Layer-wise learning rates', description: 'lower layers move less (x0.8 per layer)', value: { strategy: 'layerwise-lr', layerLrDecay: 0.8 } },
+  { label: 'LoRA', description: 'the model stays frozen; rank-8 adapters train (exportable as PEFT)', value: { strategy: 'lora' } },
 ];
 const GUARD_CHOICES: Choice<{ replayRatio: number; validationSplit: number; earlyStoppingPatience: number }>[] = [
   { label: 'Safe preset', description: 'lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },

@@ -146,7 +146,7 @@ test('ftlab train --strategy frozen-embeddings keeps the embeddings; layerwise-l
   const cfg = JSON.parse(readFileSync(join(lw, 'config.json'), 'utf8'));
   assert.equal(cfg.strategy, 'layerwise-lr');
   assert.equal(cfg.layerLrDecay, 0.7);
-  assert.equal(ftlab('train', '--model', modelDir, '--data', data, '--out', join(dir, 'x'), '--strategy', 'lora').status, 2);
+  assert.equal(ftlab('train', '--model', modelDir, '--data', data, '--out', join(dir, 'x'), '--strategy', 'qlora').status, 2);
 });
 
 test('ftlab train --validation-split --eval-steps logs validation loss and keeps the best weights', async () => {
@@ -173,4 +173,31 @@ test('ftlab train --replay-corpus mixes general text into the batches', async ()
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /replay: 2 of every 4 rows/);
   assert.equal(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).training.replay.rowsPerBatch, 2);
+});
+
+test('ftlab train --strategy lora; export --format peft writes PEFT adapters, --format hf the merged model', async () => {
+  const dir = scratchDir('cli-lora');
+  const { modelDir } = await modelFolder(dir);
+  const data = put(dir, 'qa.jsonl', PAIRS.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
+  const runDir = join(dir, 'run');
+  const r = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '4', '--learning-rate', '1e-2', '--strategy', 'lora', '--lora-r', '4', '--threads', '1');
+  assert.equal(r.status, 0, r.stderr);
+  const peft = join(dir, 'adapter');
+  const p = ftlab('export', '--run', runDir, '--format', 'peft', '--out', peft);
+  assert.equal(p.status, 0, p.stderr);
+  const adapterConfig = JSON.parse(readFileSync(join(peft, 'adapter_config.json'), 'utf8'));
+  assert.deepEqual([adapterConfig.peft_type, adapterConfig.r, adapterConfig.lora_alpha, adapterConfig.fan_in_fan_out], ['LORA', 4, 16, true]);
+  assert.deepEqual(adapterConfig.target_modules, ['c_attn']);
+  const adapters = await readSafetensors(join(peft, 'adapter_model.safetensors'));
+  assert.deepEqual(adapters.tensors.get('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight')!.shape, [4, 32]);
+  assert.deepEqual(adapters.tensors.get('base_model.model.transformer.h.1.attn.c_attn.lora_B.weight')!.shape, [96, 4]);
+  const hf = join(dir, 'merged');
+  const e = ftlab('export', '--run', runDir, '--format', 'hf', '--out', hf);
+  assert.equal(e.status, 0, e.stderr);
+  const merged = await loadHfModel(hf);
+  const base = await loadHfModel(modelDir);
+  for (const [n, t] of merged.tensors) {
+    const same = Array.from(t.data).every((v, k) => v === base.tensors.get(n)!.data[k]);
+    assert.equal(same, !n.endsWith('c_attn.weight'), `${n}: only adapted weights change`);
+  }
 });

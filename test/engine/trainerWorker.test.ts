@@ -53,7 +53,7 @@ test('a bad record becomes runFailed with file, line and fix; a bad config is an
   assert.equal(f.params.file, bad);
   assert.equal(f.params.line, 11);
   assert.ok(f.params.fix);
-  const cfgErr = await talk({ runDir: join(dir, 'run2'), dataFile: bad, strategy: 'lora' }, () => false);
+  const cfgErr = await talk({ runDir: join(dir, 'run2'), dataFile: bad, strategy: 'qlora' }, () => false);
   const resp = cfgErr.find((m) => StartRun.isResponse(m));
   assert.ok(resp && StartRun.isResponse(resp) && 'error' in resp && /strategy/.test(resp.error!.message), JSON.stringify(resp));
 });

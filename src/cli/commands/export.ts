@@ -3,16 +3,21 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { causalLMFromHf, exportOnnx, loadHfModel, saveHfModel, readSafetensors, CheckpointError } from '../../engine';
+import {
+  causalLMFromHf, exportOnnx, loadHfModel, saveHfModel, readSafetensors, CheckpointError, loraTargets, mergeLora, peftAdapterConfig, peftKey,
+  writeSafetensors, writeFileAtomic, type LoraConfig,
+} from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 
-const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx> --out <dir>
+const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx|peft> --out <dir>
 
   --format hf     config.json + model.safetensors + the base model's tokenizer files, in the base
                   model's Hugging Face layout (transformers' from_pretrained loads it)
   --format onnx   an ONNX inference model with a KV cache that plain onnxruntime runs
                   (--out <dir> writes <dir>/model.onnx; --out <file.onnx> writes that file)
+  --format peft   a LoRA run's adapters as PEFT files (adapter_config.json, adapter_model.safetensors)
+  (hf and onnx of a LoRA run carry the adapters merged into the weights)
   --dtype <F32|F16|BF16>   stored dtype of hf weights (default F32)`;
 
 export interface RunInfo { runDir: string; baseModelDir: string; }
@@ -46,20 +51,37 @@ export const exportCommand: CliCommand = {
       const from = state.stoppedEarly && existsSync(join(run.runDir, 'best', 'model.safetensors')) ? 'best' : 'checkpoint';
       if (from === 'best') console.log(`exporting the best weights (step ${state.best?.step}): the run was stopped early`);
       const trained = await readSafetensors(join(run.runDir, from, 'model.safetensors'));
+      const lm = causalLMFromHf(base.config);
+      const runConfig = JSON.parse(readFileSync(join(run.runDir, 'config.json'), 'utf8')) as { lora?: LoraConfig };
+      const raw = new Map([...trained.tensors].map(([n, t]) => [n, t.data]));
+      // A LoRA run's checkpoint holds the frozen base and the adapters: hf and onnx get them merged.
+      const targets = runConfig.lora ? loraTargets(lm, runConfig.lora) : [];
+      const weights = runConfig.lora ? mergeLora(raw, targets, runConfig.lora) : raw;
+      const shapes = new Map(lm.params.map((p) => [p.name, p.shape]));
+      if (f.format === 'peft') {
+        if (!runConfig.lora) throw new UsageError('--format peft needs a LoRA run (--strategy lora)');
+        const out = resolve(f.out);
+        const adapters = new Map(targets.flatMap((t) => [t.A, t.B].map((n) => [peftKey(n), trained.tensors.get(n)!])));
+        mkdirSync(out, { recursive: true });
+        await writeSafetensors(join(out, 'adapter_model.safetensors'), adapters, { metadata: { format: 'pt' } });
+        writeFileAtomic(join(out, 'adapter_config.json'), JSON.stringify(peftAdapterConfig(runConfig.lora, run.baseModelDir, lm.family), null, 2) + '\n');
+        console.log(`wrote ${out}: adapter_model.safetensors (${adapters.size} tensors), adapter_config.json`);
+        return 0;
+      }
       if (f.format === 'hf') {
-        const { files } = await saveHfModel(resolve(f.out), { config: base.config, tensors: trained.tensors, copyFrom: run.baseModelDir, dtype });
+        const tensors = new Map([...weights].filter(([n]) => shapes.has(n)).map(([n, data]) => [n, { shape: shapes.get(n)!, data }]));
+        const { files } = await saveHfModel(resolve(f.out), { config: base.config, tensors, copyFrom: run.baseModelDir, dtype });
         console.log(`wrote ${resolve(f.out)}: ${files.join(', ')}`);
         return 0;
       }
       if (f.format === 'onnx') {
-        const lm = causalLMFromHf(base.config);
         const path = resolve(f.out).endsWith('.onnx') ? resolve(f.out) : join(resolve(f.out), 'model.onnx');
         mkdirSync(dirname(path), { recursive: true });
-        const r = exportOnnx(lm, new Map([...trained.tensors].map(([n, t]) => [n, t.data])), path);
+        const r = exportOnnx(lm, weights, path);
         console.log(`wrote ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB): inputs ${r.inputs.join(', ')}; outputs ${r.outputs.join(', ')}; batch ${r.batch}, chunk ${r.chunk}, cache capacity ${r.capacity}`);
         return 0;
       }
-      throw new UsageError(`--format must be hf or onnx, got '${f.format}'`);
+      throw new UsageError(`--format must be hf, onnx or peft, got '${f.format}'`);
     } catch (err) {
       const msg = userMessage(err, [CheckpointError]);
       if (msg === null) throw err;

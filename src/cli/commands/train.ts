@@ -7,7 +7,7 @@ import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import {
   loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, TokenizerError, prepareDataset, PreparedDataset, DataError, DataValidationError, RunExistsError, TRAINING_DEFAULTS, type TrainingArguments, train as runTraining, SCHEDULER_TYPES, type SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
-  corpusSource, prepareCorpus, sequenceLength,
+  corpusSource, prepareCorpus, sequenceLength, LORA_DEFAULT_TARGETS,
 } from '../../engine';
 
 const SPEC = {
@@ -16,7 +16,7 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
 } as const;
 
 const d = TRAINING_DEFAULTS;
@@ -50,7 +50,10 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --shuffle                           seeded shuffle per epoch
   --max-length <n>                    longest example in tokens (default: the model's context)
   --train-on-prompt                   count prompt tokens in the loss (default: answers only)
-  --strategy <s>                      full | frozen-embeddings | layerwise-lr (default full)
+  --strategy <s>                      full | frozen-embeddings | layerwise-lr | lora (default full)
+  --lora-r <n> --lora-alpha <x>       LoRA rank and alpha (default 8, 16)
+  --lora-target-modules <a,b>         modules that get adapters (default: PEFT's, c_attn for GPT-2,
+                                      q_proj,v_proj for Llama)
   --layer-lr-decay <x>                layerwise-lr: factor per layer below the top (default 0.8)
   --validation-split <x>              hold out this share of the data file for validation (default 0)
   --eval-steps <n>                    validation loss every n steps and at the end (${d.evalSteps}: never);
@@ -127,6 +130,7 @@ export const train: CliCommand = {
       }
       const res = await runTraining({
         model, weights, data, args, runDir, replay,
+        ...(strategy === 'lora' ? { lora: { rank: f['lora-r'] ?? 8, alpha: f['lora-alpha'] ?? 16, targetModules: f['lora-target-modules']?.split(',').map((m) => m.trim()).filter(Boolean) ?? LORA_DEFAULT_TARGETS[model.family] } } : {}),
         isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
         describe: { command: 'train', strategy, ...(strategy === 'layerwise-lr' ? { layerLrDecay: f['layer-lr-decay'] ?? 0.8 } : {}), baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
         onLog: say, overwrite: !!f.overwrite, resume: !!f.resume,

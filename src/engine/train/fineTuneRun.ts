@@ -12,6 +12,7 @@ import { PreparedDataset } from '../data/preparedDataset';
 import { corpusSource } from '../data/corpusSource';
 import { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, requireBuiltinModel } from '../builtin';
 import { STRATEGIES, StrategyKind, strategyHooks } from './strategies';
+import { LORA_DEFAULT_TARGETS } from './lora';
 import { EvalMetrics, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train } from './trainer';
 
 /** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
@@ -102,6 +103,7 @@ export async function fineTuneRun(cfg: FineTuneRunConfig, cb: FineTuneCallbacks 
   const hooks = strategyHooks(model, { kind: cfg.strategy, layerLrDecay: cfg.layerLrDecay });
   return train({
     model, weights: new Map([...hf.tensors].map(([n, t]) => [n, t.data])), data, args, runDir: cfg.runDir, replay,
+    ...(cfg.strategy === 'lora' ? { lora: { rank: 8, alpha: 16, targetModules: LORA_DEFAULT_TARGETS[model.family] } } : {}),
     isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
     describe: {
       command: 'vscode', strategy: cfg.strategy, preset: cfg.preset, ...(cfg.layerLrDecay ? { layerLrDecay: cfg.layerLrDecay } : {}),

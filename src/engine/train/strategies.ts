@@ -1,11 +1,11 @@
 // Fine-tuning strategies as the trainer's two hooks: which parameters are frozen (fed as inputs,
-// never updated) and each trained parameter's learning-rate multiplier. LoRA adds parameters and
-// comes separately.
+// never updated) and each trained parameter's learning-rate multiplier. LoRA freezes the whole
+// model and adds adapters: the trainer's `lora` option (train/lora.ts) does that part.
 
 import { CausalLM } from '../models/causalLM';
 
-export type StrategyKind = 'full' | 'frozen-embeddings' | 'layerwise-lr';
-export const STRATEGIES: readonly StrategyKind[] = ['full', 'frozen-embeddings', 'layerwise-lr'];
+export type StrategyKind = 'full' | 'frozen-embeddings' | 'layerwise-lr' | 'lora';
+export const STRATEGIES: readonly StrategyKind[] = ['full', 'frozen-embeddings', 'layerwise-lr', 'lora'];
 
 export interface Strategy {
   kind: StrategyKind;
@@ -30,6 +30,8 @@ export function strategyHooks(model: CausalLM, s: Strategy): StrategyHooks {
   switch (s.kind) {
     case 'full':
       return { isFrozen: () => false, lrScale: () => 1 };
+    case 'lora':
+      return { isFrozen: () => true, lrScale: () => 1 };
     case 'frozen-embeddings':
       return { isFrozen: (n) => model.layerOf(n) === -1, lrScale: () => 1 };
     case 'layerwise-lr': {
