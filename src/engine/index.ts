@@ -24,7 +24,7 @@ export { DEFAULT_PROMPT_TEMPLATE } from './data/promptTemplate';
 export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 
 // Training, generation, evaluation, export
-export { RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
+export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
 export { SAFE_PRESET } from './train/fineTuneRun';

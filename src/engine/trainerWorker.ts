@@ -11,7 +11,7 @@ import { RunConfigError, fineTuneRun, parseRunConfig } from './train/fineTuneRun
 import { DataError, DataValidationError } from './data/dataError';
 import { CheckpointError } from './checkpoint/checkpointError';
 import { TokenizerError } from './tokenizer';
-import { RunExistsError } from './train/trainer';
+import { OutOfMemoryError, RunExistsError } from './train/trainer';
 
 const port = parentPort;
 if (!port) throw new Error('trainerWorker.ts runs as a worker_thread');
@@ -24,7 +24,7 @@ function failure(runId: string | undefined, err: unknown): Parameters<typeof Run
     const first = err.errors[0];
     return { runId, message: err.message, ...(first ? { file: first.file, ...(first.line ? { line: first.line } : {}), fix: first.fix } : {}) };
   }
-  const known = [RunConfigError, CheckpointError, TokenizerError, RunExistsError].some((E) => err instanceof E);
+  const known = [RunConfigError, CheckpointError, TokenizerError, RunExistsError, OutOfMemoryError].some((E) => err instanceof E);
   const message = err instanceof Error ? err.message : String(err);
   return { runId, message: known ? message : `training failed: ${message}` };
 }

@@ -9,7 +9,7 @@ export interface RunEntry {
   readonly folder: vscode.WorkspaceFolder;
   readonly configUri: vscode.Uri;
   readonly modified: number;
-  /** The config's `model` field when it is a string; undefined when the config cannot be read. */
+  /** What the run is: strategy, base model, progress and last loss (from config.json and metrics.jsonl). */
   readonly model?: string;
   /** Set when config.json is not valid JSON: the item says so instead of disappearing. */
   readonly problem?: string;
@@ -76,9 +76,44 @@ async function readRun(folder: vscode.WorkspaceFolder, name: string, configUri: 
   }
   try {
     const config: unknown = JSON.parse(text);
-    const model = typeof config === 'object' && config !== null ? (config as { model?: unknown }).model : undefined;
-    return { name, folder, configUri, modified, model: typeof model === 'string' ? model : undefined };
+    let metrics = '';
+    try {
+      metrics = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(configUri, '..', 'metrics.jsonl')));
+    } catch {
+      // not started yet
+    }
+    return { name, folder, configUri, modified, model: summarize(config, metrics) };
   } catch {
     return { name, folder, configUri, modified, problem: 'config.json is not valid JSON' };
   }
+}
+
+interface RunConfigView {
+  model?: unknown;
+  strategy?: unknown;
+  baseModel?: { dir?: unknown; builtin?: unknown; family?: unknown };
+  training?: { totalSteps?: unknown };
+}
+
+/** "lora · built-in · step 120/300 · loss 1.234" from what the run folder holds. */
+export function summarize(config: unknown, metricsJsonl: string): string | undefined {
+  if (typeof config !== 'object' || config === null) return undefined;
+  const c = config as RunConfigView;
+  if (typeof c.model === 'string') return c.model;
+  const parts: string[] = [];
+  if (typeof c.strategy === 'string') parts.push(c.strategy);
+  const base = c.baseModel;
+  if (base?.builtin === true) parts.push('built-in');
+  else if (typeof base?.dir === 'string') parts.push(base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir);
+  const last = metricsJsonl.trim().split('\n').pop();
+  if (last) {
+    try {
+      const m = JSON.parse(last) as { step?: unknown; loss?: unknown };
+      if (typeof m.step === 'number') parts.push(`step ${m.step}${typeof c.training?.totalSteps === 'number' ? `/${c.training.totalSteps}` : ''}`);
+      if (typeof m.loss === 'number') parts.push(`loss ${m.loss.toFixed(3)}`);
+    } catch {
+      // a line being written
+    }
+  }
+  return parts.length ? parts.join(' · ') : undefined;
 }

@@ -259,7 +259,9 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     const run = page.locator('.part.sidebar .monaco-list-row', { hasText: 'gpt2-sql-lora' });
     await run.waitFor({ timeout: 10_000 });
     assert.match(await run.innerText(), /gpt2/);
-    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'train-full-' }).waitFor({ timeout: 10_000 });
+    const trained = page.locator('.part.sidebar .monaco-list-row', { hasText: 'train-full-' });
+    await trained.waitFor({ timeout: 10_000 });
+    assert.match(await trained.innerText(), /full · built-in · step 3\/3 · loss \d+\.\d{3}/);
     await shot(page, '5-experiments');
   });
 

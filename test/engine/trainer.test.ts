@@ -267,3 +267,17 @@ test('LoRA trains only the adapters (base weights fixed), learns, and returns me
   const conf = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
   assert.deepEqual(conf.lora.adapters, ['h.0.attn.c_attn', 'h.0.mlp.c_fc', 'h.1.attn.c_attn', 'h.1.mlp.c_fc']);
 });
+
+test("ONNX Runtime's out-of-memory failure becomes a message that says what to lower", async () => {
+  const { explainStepError, OutOfMemoryError } = await import('../../src/engine/train/trainer');
+  const b = newBuilder('oom');
+  const x = b.input('x', 'float32', [1]);
+  const y = b.reduceSum(b.expand(x, [50000, 50000, 10]), [0, 1, 2]); // 100 GB: more than this machine has
+  const err = await runGraph(b, [y], new Map([[x, Float32Array.of(1)]])).then(() => null, (e: unknown) => e);
+  assert.ok(err, 'the allocation failed');
+  const e = explainStepError(err, 16, 256, 2);
+  assert.ok(e instanceof OutOfMemoryError, String(err));
+  assert.match(e.message, /out of memory.*batch 16 x 256 tokens, 2 micro-batches.*--per-device-train-batch-size.*--resume/);
+  const other = new Error('some other failure');
+  assert.equal(explainStepError(other, 1, 1, 1), other);
+});

@@ -7,7 +7,7 @@ import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import {
   loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, TokenizerError, prepareDataset, PreparedDataset, DataError, DataValidationError, RunExistsError, TRAINING_DEFAULTS, type TrainingArguments, train as runTraining, SCHEDULER_TYPES, type SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
-  corpusSource, prepareCorpus, sequenceLength, LORA_DEFAULT_TARGETS,
+  corpusSource, prepareCorpus, sequenceLength, LORA_DEFAULT_TARGETS, OutOfMemoryError,
 } from '../../engine';
 
 const SPEC = {
@@ -140,7 +140,7 @@ export const train: CliCommand = {
       say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}${res.best ? `, best validation loss ${res.best.loss.toFixed(4)} at step ${res.best.step}` : ''}${res.stoppedEarly ? ' (stopped early)' : ''}; run folder ${runDir}`);
       return 0;
     } catch (err) {
-      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError]);
+      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError]);
       if (msg === null) throw err;
       process.stderr.write(`ftlab train: ${msg}\n`);
       return 1;

@@ -115,6 +115,19 @@ export interface TrainResult {
   best: { step: number; loss: number } | null;
 }
 
+/** ONNX Runtime's allocation failures, in words that say what to change. */
+export function explainStepError(err: unknown, batch: number, seqLen: number, accumulation: number): Error {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/bad_alloc|Failed to allocate|failed to allocate|out of memory|OOM/i.test(msg)) {
+    return new OutOfMemoryError(`out of memory in a training step (batch ${batch} x ${seqLen} tokens${accumulation > 1 ? `, ${accumulation} micro-batches` : ''}): lower --per-device-train-batch-size (and raise --gradient-accumulation-steps to keep the effective batch), or --max-length; the last checkpoint is kept (--resume continues). ONNX Runtime said: ${msg.split('\n')[0]}`);
+  }
+  return err instanceof Error ? err : new Error(msg);
+}
+
+export class OutOfMemoryError extends Error {
+  override readonly name = 'OutOfMemoryError';
+}
+
 /** The output folder already holds a run that would be replaced. */
 export class RunExistsError extends Error {
   override readonly name = 'RunExistsError';
@@ -288,7 +301,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     }
     const lr = learningRateAt(schedule, step);
     const t0 = performance.now();
-    const r = await runner.run({ inputIds: ids, targets }, [lr], [step + 1], [stepKey(args.seed, step)]);
+    const r = await runner.run({ inputIds: ids, targets }, [lr], [step + 1], [stepKey(args.seed, step)]).catch((err: unknown) => { throw explainStepError(err, B, T, A); });
     const ms = performance.now() - t0;
     step++;
     lastLoss = r.loss[0];
