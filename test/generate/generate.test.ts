@@ -91,7 +91,7 @@ test('generation stops at a stop token and at a stop string; streaming reports e
 
 test('new weights (e.g. a trainer\'s float64 parameters) are used without rebuilding, or baked in; bad prompts are clear errors', async () => {
   const m = await fixtureModel('gpt2_tiny');
-  const d = new Decoder(m.lm, m.weights, { threads: 1 });
+  const d = new Decoder(m.lm, m.weights, { threads: 1, bakeWeights: false });
   const prompt = [5, 17, 33];
   const before = await generate(d, prompt, { greedy: true, maxNewTokens: 8 });
   const changed = new Map([...m.weights].map(([k, v]) => [k, Float64Array.from(v, (x, i) => (k.endsWith('wte.weight') ? x + 0.5 * Math.sin(0.37 * i) : x))]));
