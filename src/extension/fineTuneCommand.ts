@@ -6,6 +6,7 @@ import { ensureTrustedForTraining } from './workspaceTrust';
 import { DashboardPanel } from './dashboardPanel';
 import { TrainingSession } from './trainingSession';
 import { EvalMetricsParams, JsonObject, StepMetricsParams } from '../protocol/messages';
+import { checkRepoId, hfAccessToken, pullModel } from '../engine';
 
 /** Dataset formats the prepare step reads (no Parquet reader yet). */
 const DATASET_GLOB = '**/*.{jsonl,json,csv,tsv,txt}';
@@ -36,11 +37,28 @@ async function pick<T>(items: Choice<T>[], title: string): Promise<T | undefined
 
 async function pickBaseModel(): Promise<string | undefined> {
   const builtin: Choice<string> = { label: 'Built-in small GPT', description: '4.3 M parameters, ships with Fine-Tune Lab', value: 'builtin' };
-  const folder: Choice<string> = { label: '$(folder-opened) Hugging Face model folder…', description: 'GPT-2 or Llama family: config.json, model.safetensors, tokenizer.json', value: '' };
-  const chosen = await pick([builtin, folder], 'Fine-tune model: base model');
-  if (chosen !== '') return chosen;
-  const dir = await vscode.window.showOpenDialog({ title: 'Choose a model folder', canSelectFiles: false, canSelectFolders: true, canSelectMany: false });
-  return dir?.[0]?.fsPath;
+  const folder: Choice<string> = { label: '$(folder-opened) Hugging Face model folder…', description: 'GPT-2 or Llama family: config.json, model.safetensors, tokenizer.json', value: 'folder' };
+  const hub: Choice<string> = { label: '$(cloud-download) Download from the Hugging Face Hub…', description: 'e.g. openai-community/gpt2, HuggingFaceTB/SmolLM2-135M', value: 'hub' };
+  const chosen = await pick([builtin, folder, hub], 'Fine-tune model: base model');
+  if (chosen === 'builtin' || chosen === undefined) return chosen;
+  if (chosen === 'folder') {
+    const dir = await vscode.window.showOpenDialog({ title: 'Choose a model folder', canSelectFiles: false, canSelectFolders: true, canSelectMany: false });
+    return dir?.[0]?.fsPath;
+  }
+  const repoId = await vscode.window.showInputBox({
+    title: 'Hugging Face model id', placeHolder: 'org/name', ignoreFocusOut: true,
+    validateInput: (v) => { try { checkRepoId(v.trim()); return undefined; } catch (e) { return (e as Error).message; } },
+  });
+  if (!repoId) return undefined;
+  try {
+    const token = await hfAccessToken();
+    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: downloading ${repoId}`, cancellable: false }, (progress) =>
+      pullModel(repoId.trim(), { accessToken: token, onProgress: (p) => progress.report({ message: `${p.file} (${p.fileIndex + 1}/${p.fileCount}) ${(p.fileBytes / 2 ** 20).toFixed(1)}/${(p.fileTotal / 2 ** 20).toFixed(1)} MiB` }) }));
+    return res.snapshotDir;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Fine-Tune Lab: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 export async function fineTune(extensionUri: vscode.Uri, datasetArg?: vscode.Uri): Promise<void> {
