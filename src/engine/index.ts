@@ -27,7 +27,7 @@ export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
-export { SAFE_PRESET } from './train/fineTuneRun';
+export { SAFE_PRESET, fineTune, type FineTuneJob } from './train/fineTuneRun';
 export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
 export { writeSafetensors } from './checkpoint/safetensors';
 export { Decoder, generate } from './generate/generator';

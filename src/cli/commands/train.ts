@@ -1,13 +1,12 @@
 // `ftlab train`: fine-tuning of a Hugging Face model folder on a data file (full, frozen embeddings,
 // layer-wise learning rates), into a run folder.
 
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
 import {
-  loadHfModel, CheckpointError, causalLMFromHf, loadTokenizer, TokenizerError, prepareDataset, PreparedDataset, DataError, DataValidationError, RunExistsError, TRAINING_DEFAULTS, type TrainingArguments, train as runTraining, SCHEDULER_TYPES, type SchedulerType, STRATEGIES, strategyHooks, type StrategyKind,
-  corpusSource, prepareCorpus, sequenceLength, LORA_DEFAULT_TARGETS, OutOfMemoryError,
+  CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, TRAINING_DEFAULTS, type TrainingArguments,
+  SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune,
 } from '../../engine';
 
 const SPEC = {
@@ -102,38 +101,17 @@ export const train: CliCommand = {
     for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
     }
-    const modelDir = resolve(f.model), runDir = resolve(f.out), dataFile = resolve(f.data);
+    const runDir = resolve(f.out);
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
-      // Refuse before preparing anything into the folder: an earlier run there stays as it was.
-      if (!f.resume && !f.overwrite && existsSync(join(runDir, 'config.json'))) {
-        throw new RunExistsError(`${runDir} already holds a run (config.json); choose another output folder, resume it (--resume), or overwrite it explicitly (--overwrite)`);
-      }
-      const hf = await loadHfModel(modelDir, { onWarning: (w) => say(`warning: ${w}`) });
-      const model = causalLMFromHf(hf.config);
-      const hooks = strategyHooks(model, { kind: strategy, layerLrDecay: f['layer-lr-decay'] });
-      const tokenizer = await loadTokenizer(modelDir);
-      const prepared = await prepareDataset({
-        ...(valShare > 0 ? { source: dataFile, split: { validation: valShare, test: 0 }, seed: args.seed } : { source: { train: dataFile } }),
-        tokenizer, outDir: join(runDir, 'data'),
-        maxLength: f['max-length'] ?? model.maxPositions + 1, trainOn: f['train-on-prompt'] ? 'all' : 'answer',
-      });
-      say(`data: ${prepared.manifest.counts.train} training examples (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
-      const weights = new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
-      const data = PreparedDataset.open(prepared.dir);
-      let replay;
-      if (f['replay-corpus']) {
-        const T = sequenceLength(data, model.maxPositions);
-        const { file } = corpusSource(resolve(f['replay-corpus']), join(runDir, 'replay.txt'));
-        const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(runDir, 'replay'), seqLength: T + 1 });
-        replay = { data: PreparedDataset.open(packed.dir), ratio: f['replay-ratio'] ?? 0.25 };
-      }
-      const res = await runTraining({
-        model, weights, data, args, runDir, replay,
-        ...(strategy === 'lora' ? { lora: { rank: f['lora-r'] ?? 8, alpha: f['lora-alpha'] ?? 16, targetModules: f['lora-target-modules']?.split(',').map((m) => m.trim()).filter(Boolean) ?? LORA_DEFAULT_TARGETS[model.family] } } : {}),
-        isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
-        describe: { command: 'train', strategy, ...(strategy === 'layerwise-lr' ? { layerLrDecay: f['layer-lr-decay'] ?? 0.8 } : {}), baseModel: { dir: modelDir, family: hf.family }, dataSource: dataFile },
-        onLog: say, overwrite: !!f.overwrite, resume: !!f.resume,
+      const res = await fineTune({
+        runDir, dataFile: resolve(f.data), baseModel: resolve(f.model), strategy, layerLrDecay: f['layer-lr-decay'], args,
+        lora: { rank: f['lora-r'], alpha: f['lora-alpha'], targetModules: f['lora-target-modules']?.split(',').map((m) => m.trim()).filter(Boolean) },
+        validationSplit: valShare, replay: f['replay-corpus'] ? { source: f['replay-corpus'], ratio: f['replay-ratio'] ?? 0.25 } : undefined,
+        maxLength: f['max-length'], trainOnPrompt: !!f['train-on-prompt'], resume: !!f.resume, overwrite: !!f.overwrite,
+        describe: { command: 'train' },
+      }, {
+        onLog: say,
         onEval: (m) => say(`eval at step ${m.step}: validation loss ${m.loss.toFixed(4)}${m.best ? ' (best so far)' : ''}`),
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
       });

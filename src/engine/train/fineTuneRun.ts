@@ -10,10 +10,11 @@ import { prepareDataset } from '../data/prepareDataset';
 import { prepareCorpus } from '../data/prepareCorpus';
 import { PreparedDataset } from '../data/preparedDataset';
 import { corpusSource } from '../data/corpusSource';
-import { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, requireBuiltinModel } from '../builtin';
+import { existsSync } from 'node:fs';
+import { BUILTIN_CORPUS_DIR, requireBuiltinModel } from '../builtin';
 import { STRATEGIES, StrategyKind, strategyHooks } from './strategies';
-import { LORA_DEFAULT_TARGETS } from './lora';
-import { EvalMetrics, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train } from './trainer';
+import { LORA_DEFAULT_TARGETS, LoraConfig } from './lora';
+import { EvalMetrics, RunExistsError, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train } from './trainer';
 
 /** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
 export const SAFE_PRESET = { learningRate: 1e-4, numTrainEpochs: 3, perDeviceTrainBatchSize: 16, dropout: 0.1, weightDecay: 0.01 } as const;
@@ -79,37 +80,75 @@ export interface FineTuneCallbacks {
   signal?: AbortSignal;
 }
 
-export async function fineTuneRun(cfg: FineTuneRunConfig, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
-  const modelDir = cfg.baseModel === 'builtin' ? requireBuiltinModel() : resolve(cfg.baseModel);
-  const hf = await loadHfModel(modelDir);
+/** Everything one fine-tuning run needs; `ftlab train` and the training worker both build one. */
+export interface FineTuneJob {
+  runDir: string;
+  dataFile: string;
+  /** A Hugging Face model folder, or 'builtin'. */
+  baseModel: string;
+  strategy: StrategyKind;
+  layerLrDecay?: number;
+  lora?: Partial<LoraConfig>;
+  args: TrainingArguments;
+  /** Share of the data file held out for validation (0: the whole file trains). */
+  validationSplit: number;
+  /** General text mixed into every batch: a file or a folder of .txt files, and its share of the rows. */
+  replay?: { source: string; ratio: number };
+  maxLength?: number;
+  trainOnPrompt?: boolean;
+  resume?: boolean;
+  overwrite?: boolean;
+  /** Extra fields for the run's config.json. */
+  describe?: Record<string, unknown>;
+}
+
+export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
+  // Refuse before preparing anything into the folder: an earlier run there stays as it was.
+  if (!job.resume && !job.overwrite && existsSync(join(job.runDir, 'config.json'))) {
+    throw new RunExistsError(`${job.runDir} already holds a run (config.json); choose another output folder, resume it (--resume), or overwrite it explicitly (--overwrite)`);
+  }
+  const builtin = job.baseModel === 'builtin';
+  const modelDir = builtin ? requireBuiltinModel() : resolve(job.baseModel);
+  const hf = await loadHfModel(modelDir, { onWarning: (w) => cb.onLog?.(`warning: ${w}`) });
   const model = causalLMFromHf(hf.config);
   const tokenizer = await loadTokenizer(modelDir);
   const prepared = await prepareDataset({
-    ...(cfg.validationSplit > 0 ? { source: cfg.dataFile, split: { validation: cfg.validationSplit, test: 0 } } : { source: { train: cfg.dataFile } }),
-    tokenizer, outDir: join(cfg.runDir, 'data'), maxLength: model.maxPositions + 1,
+    ...(job.validationSplit > 0 ? { source: job.dataFile, split: { validation: job.validationSplit, test: 0 }, seed: job.args.seed } : { source: { train: job.dataFile } }),
+    tokenizer, outDir: join(job.runDir, 'data'), maxLength: job.maxLength ?? model.maxPositions + 1, trainOn: job.trainOnPrompt ? 'all' : 'answer',
   });
+  cb.onLog?.(`data: ${prepared.manifest.counts.train} training examples, ${prepared.manifest.counts.validation} for validation (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
   const data = PreparedDataset.open(prepared.dir);
   let replay;
-  if (cfg.replayRatio > 0) {
-    const { file } = corpusSource(BUILTIN_CORPUS_DIR, join(cfg.runDir, 'replay.txt'));
-    const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(cfg.runDir, 'replay'), seqLength: sequenceLength(data, model.maxPositions) + 1 });
-    replay = { data: PreparedDataset.open(packed.dir), ratio: cfg.replayRatio };
+  if (job.replay && job.replay.ratio > 0) {
+    const { file } = corpusSource(resolve(job.replay.source), join(job.runDir, 'replay.txt'));
+    const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(job.runDir, 'replay'), seqLength: sequenceLength(data, model.maxPositions) + 1 });
+    replay = { data: PreparedDataset.open(packed.dir), ratio: job.replay.ratio };
   }
-  const args: TrainingArguments = {
-    ...TRAINING_DEFAULTS, ...PRESETS[cfg.preset], shuffle: true, device: cfg.device, saveSteps: 100,
-    evalSteps: cfg.validationSplit > 0 ? 10 : 0, earlyStoppingPatience: cfg.earlyStoppingPatience,
-    ...(cfg.maxSteps ? { maxSteps: cfg.maxSteps } : {}),
-  };
-  const hooks = strategyHooks(model, { kind: cfg.strategy, layerLrDecay: cfg.layerLrDecay });
+  const hooks = strategyHooks(model, { kind: job.strategy, layerLrDecay: job.layerLrDecay });
+  const lora = job.strategy === 'lora'
+    ? { rank: job.lora?.rank ?? 8, alpha: job.lora?.alpha ?? 16, targetModules: job.lora?.targetModules?.length ? job.lora.targetModules : LORA_DEFAULT_TARGETS[model.family] }
+    : undefined;
   return train({
-    model, weights: new Map([...hf.tensors].map(([n, t]) => [n, t.data])), data, args, runDir: cfg.runDir, replay,
-    ...(cfg.strategy === 'lora' ? { lora: { rank: 8, alpha: 16, targetModules: LORA_DEFAULT_TARGETS[model.family] } } : {}),
-    isFrozen: hooks.isFrozen, lrScale: hooks.lrScale,
+    model, weights: new Map([...hf.tensors].map(([n, t]) => [n, t.data])), data, args: job.args, runDir: job.runDir, replay, lora,
+    isFrozen: hooks.isFrozen, lrScale: hooks.lrScale, resume: job.resume, overwrite: job.overwrite,
     describe: {
-      command: 'vscode', strategy: cfg.strategy, preset: cfg.preset, ...(cfg.layerLrDecay ? { layerLrDecay: cfg.layerLrDecay } : {}),
-      baseModel: { dir: cfg.baseModel === 'builtin' ? BUILTIN_MODEL_DIR : modelDir, family: hf.family, builtin: cfg.baseModel === 'builtin' },
-      dataSource: cfg.dataFile,
+      ...job.describe, strategy: job.strategy, ...(job.strategy === 'layerwise-lr' ? { layerLrDecay: job.layerLrDecay ?? 0.8 } : {}),
+      baseModel: { dir: modelDir, family: hf.family, builtin }, dataSource: job.dataFile,
     },
     onStart: cb.onStart, onStep: cb.onStep, onEval: cb.onEval, onLog: cb.onLog, signal: cb.signal,
   });
+}
+
+/** A run as the extension asks for it: the preset and guards it offers, as a FineTuneJob. */
+export function fineTuneRun(cfg: FineTuneRunConfig, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
+  return fineTune({
+    runDir: cfg.runDir, dataFile: cfg.dataFile, baseModel: cfg.baseModel, strategy: cfg.strategy, layerLrDecay: cfg.layerLrDecay,
+    validationSplit: cfg.validationSplit, replay: cfg.replayRatio > 0 ? { source: BUILTIN_CORPUS_DIR, ratio: cfg.replayRatio } : undefined,
+    args: {
+      ...TRAINING_DEFAULTS, ...PRESETS[cfg.preset], shuffle: true, device: cfg.device, saveSteps: 100,
+      evalSteps: cfg.validationSplit > 0 ? 10 : 0, earlyStoppingPatience: cfg.earlyStoppingPatience,
+      ...(cfg.maxSteps ? { maxSteps: cfg.maxSteps } : {}),
+    },
+    describe: { command: 'vscode', preset: cfg.preset },
+  }, cb);
 }
