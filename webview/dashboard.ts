@@ -29,6 +29,8 @@ const vscode = acquireVsCodeApi();
 const canvas = document.getElementById('loss-chart') as HTMLCanvasElement;
 const waiting = document.getElementById('waiting') as HTMLElement;
 const stats = document.getElementById('stats') as HTMLElement;
+const accuracy = document.getElementById('accuracy') as HTMLTableElement;
+const accuracyBody = accuracy.tBodies[0] ?? accuracy.createTBody();
 const runLabel = document.getElementById('run') as HTMLElement;
 const logScale = document.getElementById('log-scale') as HTMLElement;
 
@@ -116,6 +118,25 @@ function showStats(): void {
   stats.textContent = parts.join('  ·  ');
 }
 
+const TASK_NAMES: Record<string, string> = { qa: 'Q&A (held out)', general: 'general knowledge' };
+
+/** One row of the before/after table: accuracy measured on held-out data by the worker. */
+function showAccuracy(task: string, before: number, after: number, count: number | undefined): void {
+  accuracy.hidden = false;
+  const id = `accuracy-${task}`;
+  let row = document.getElementById(id) as HTMLTableRowElement | null;
+  if (!row) {
+    row = accuracyBody.insertRow();
+    row.id = id;
+    for (let k = 0; k < 4; k++) row.insertCell();
+  }
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  row.cells[0].textContent = TASK_NAMES[task] ?? task;
+  row.cells[1].textContent = pct(before);
+  row.cells[2].textContent = pct(after);
+  row.cells[3].textContent = count === undefined ? '' : `${count} items`;
+}
+
 function seriesFor(split: string): Series {
   let series = evalSeries.get(split);
   if (!series) {
@@ -134,11 +155,15 @@ function onMetrics(batch: MetricsParams): void {
     train.data = [];
     evalSeries.clear();
     chart.data.datasets = [train];
+    accuracyBody.replaceChildren();
+    accuracy.hidden = true;
   }
   for (const s of batch.steps) train.data.push({ x: s.step, y: s.loss });
   for (const e of batch.evals) {
     const loss = e.metrics.loss;
     if (loss !== undefined) seriesFor(e.split).data.push({ x: e.step, y: loss });
+    const before = e.metrics.accuracyBefore, after = e.metrics.accuracyAfter;
+    if (before !== undefined && after !== undefined) showAccuracy(e.split, before, after, e.metrics.count);
   }
   last = batch.steps.at(-1) ?? last;
   waiting.hidden = train.data.length > 0 || evalSeries.size > 0;

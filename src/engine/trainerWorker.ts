@@ -47,13 +47,16 @@ port.on('message', async (msg: unknown) => {
   const runId = basename(cfg.runDir);
   const ctl = new AbortController();
   active.set(runId, ctl);
+  let lastStep = 0;
   port.postMessage(StartRun.respond(msg.id, { runId }));
   try {
     const res = await fineTuneRun(cfg, {
       signal: ctl.signal,
       onStart: ({ startStep, totalSteps }) => port.postMessage(RunStarted.create({ runId, runDir: cfg.runDir, startStep, totalSteps })),
-      onStep: (m) => port.postMessage(StepMetrics.create({ runId, step: m.step, loss: m.loss, lr: m.learningRate, gradNorm: m.gradNorm, tokensPerSec: m.tokensPerSecond })),
+      onStep: (m) => { lastStep = m.step; port.postMessage(StepMetrics.create({ runId, step: m.step, loss: m.loss, lr: m.learningRate, gradNorm: m.gradNorm, tokensPerSec: m.tokensPerSecond })); },
       onEval: (m) => port.postMessage(EvalMetrics.create({ runId, step: m.step, split: m.split, metrics: { loss: m.loss } })),
+      // Held-out accuracy before/after, as an evaluation of the task's split ('qa' or 'general').
+      onAccuracy: (r) => port.postMessage(EvalMetrics.create({ runId, step: lastStep, split: r.task, metrics: { accuracyBefore: r.before, accuracyAfter: r.after, count: r.count } })),
     });
     port.postMessage(RunFinished.create({ runId, step: res.steps, reason: res.stopped ? 'stopped' : 'completed', checkpoint: res.stoppedEarly ? 'best' : 'checkpoint' }));
   } catch (err) {

@@ -129,6 +129,11 @@ function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): strin
     <vscode-checkbox id="log-scale">Log scale</vscode-checkbox>
   </header>
   <p id="stats" class="stats" role="status" aria-live="polite"></p>
+  <table id="accuracy" class="accuracy" hidden>
+    <caption>Accuracy on held-out data, measured by generation (greedy, exact match)</caption>
+    <thead><tr><th>task</th><th>before</th><th>after</th><th></th></tr></thead>
+    <tbody></tbody>
+  </table>
   <p id="waiting" class="waiting">No run is reporting yet: loss curves appear here while a run trains.</p>
   <div class="chart"><canvas id="loss-chart" role="img" aria-label="Loss by training step"></canvas></div>
   <script nonce="${nonce}" src="${script}"></script>

@@ -224,10 +224,16 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     const frame = await dashboardFrame(page);
     await frame.locator('#stats', { hasText: 'step 3' }).waitFor({ timeout: 10_000 });
     assert.match(await frame.locator('#stats').innerText(), /step 3 · loss \d+\.\d{4}/);
+    // The worker measured general knowledge before and after (the built-in model's held-out prompts).
+    const general = frame.locator('#accuracy-general');
+    await general.waitFor({ timeout: 10_000 });
+    assert.match(await general.innerText(), /general knowledge\s+\d+\.\d%\s+\d+\.\d%\s+203 items/);
     const runs = readdirSync(join(workspace, '.ftlab', 'runs')).filter((n) => n.startsWith('train-full-'));
     assert.equal(runs.length, 1, `runs: ${readdirSync(join(workspace, '.ftlab', 'runs')).join(', ')}`);
     const metrics = readFileSync(join(workspace, '.ftlab', 'runs', runs[0], 'metrics.jsonl'), 'utf8').trim().split('\n');
     assert.equal(metrics.length, 3);
+    const evalJson = JSON.parse(readFileSync(join(workspace, '.ftlab', 'runs', runs[0], 'eval.json'), 'utf8'));
+    assert.deepEqual(evalJson.accuracy.map((r: { task: string }) => r.task), ['general']);
   });
 
   await t.test('"Show training dashboard" opens the webview and its chart draws metrics', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics } from '../../src/protocol/messages';
+import { EvalMetrics, Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics } from '../../src/protocol/messages';
 import { BUILTIN_WEIGHTS_FILE } from '../../src/engine/builtin';
 import { put, scratchDir } from '../data/helpers';
 import { repoRoot } from '../foundation/repoRoot';
@@ -30,7 +30,7 @@ test('startRun trains the built-in model and reports runStarted, every step, run
   if (!existsSync(BUILTIN_WEIGHTS_FILE)) { t.skip('no built-in weights'); return; }
   const dir = scratchDir('worker');
   const runDir = join(dir, 'runs', 'first');
-  const msgs = await talk({ runDir, dataFile: put(dir, 'qa.jsonl', QA), baseModel: 'builtin', strategy: 'frozen-embeddings', maxSteps: 3 }, (m) => RunFinished.is(m) || RunFailed.is(m));
+  const msgs = await talk({ runDir, dataFile: put(dir, 'qa.jsonl', QA), baseModel: 'builtin', strategy: 'frozen-embeddings', maxSteps: 3, validationSplit: 0.3 }, (m) => RunFinished.is(m) || RunFailed.is(m));
   const failed = msgs.find((m) => RunFailed.is(m));
   assert.equal(failed, undefined, JSON.stringify(failed));
   const started = msgs.find((m) => RunStarted.is(m));
@@ -41,6 +41,14 @@ test('startRun trains the built-in model and reports runStarted, every step, run
   assert.ok(RunFinished.is(done) && done.params.reason === 'completed' && done.params.step === 3);
   assert.equal(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
   assert.equal(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).strategy, 'frozen-embeddings');
+  // Accuracy before/after, measured on the held-out Q&A examples and the built-in general prompts.
+  const acc = msgs.filter((m) => EvalMetrics.is(m) && m.params.metrics.accuracyBefore !== undefined).map((m) => (EvalMetrics.is(m) ? m.params : null)!);
+  assert.deepEqual(acc.map((a) => a.split), ['qa', 'general']);
+  for (const a of acc) for (const k of ['accuracyBefore', 'accuracyAfter']) assert.ok(a.metrics[k] >= 0 && a.metrics[k] <= 1, `${a.split} ${k}`);
+  assert.equal(acc[1].metrics.count, 203);
+  const report = JSON.parse(readFileSync(join(runDir, 'eval.json'), 'utf8'));
+  assert.deepEqual(report.accuracy.map((r: { task: string; count: number }) => r.task), ['qa', 'general']);
+  assert.ok(msgs.some((m) => EvalMetrics.is(m) && m.params.split === 'validation'), 'validation loss reported');
 });
 
 test('a bad record becomes runFailed with file, line and fix; a bad config is an error response', { timeout: 60_000 }, async (t) => {

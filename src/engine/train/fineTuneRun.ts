@@ -11,10 +11,13 @@ import { prepareCorpus } from '../data/prepareCorpus';
 import { PreparedDataset } from '../data/preparedDataset';
 import { corpusSource } from '../data/corpusSource';
 import { existsSync } from 'node:fs';
-import { BUILTIN_CORPUS_DIR, requireBuiltinModel } from '../builtin';
+import { BUILTIN_CORPUS_DIR, readGeneralEval, requireBuiltinModel } from '../builtin';
+import { Decoder } from '../generate/generator';
+import { CompletionItem, completionAccuracy } from '../eval/completionAccuracy';
+import { Tokenizer } from '../tokenizer';
 import { STRATEGIES, StrategyKind, strategyHooks } from './strategies';
 import { LORA_DEFAULT_TARGETS, LoraConfig } from './lora';
-import { EvalMetrics, RunExistsError, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train } from './trainer';
+import { EvalMetrics, RunExistsError, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train, writeFileAtomic } from './trainer';
 
 /** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
 export const SAFE_PRESET = { learningRate: 1e-4, numTrainEpochs: 3, perDeviceTrainBatchSize: 16, dropout: 0.1, weightDecay: 0.01 } as const;
@@ -72,7 +75,16 @@ export function parseRunConfig(json: unknown): FineTuneRunConfig {
   return cfg;
 }
 
+/** Held-out exact-match accuracy of one task, before and after fine-tuning (measured, greedy). */
+export interface AccuracyReport {
+  task: 'qa' | 'general';
+  before: number;
+  after: number;
+  count: number;
+}
+
 export interface FineTuneCallbacks {
+  onAccuracy?: (r: AccuracyReport) => void;
   onStart?: (info: { startStep: number; totalSteps: number }) => void;
   onStep?: (m: StepMetrics) => void;
   onEval?: (m: EvalMetrics) => void;
@@ -100,6 +112,12 @@ export interface FineTuneJob {
   overwrite?: boolean;
   /** Extra fields for the run's config.json. */
   describe?: Record<string, unknown>;
+  /**
+   * Measure greedy exact-match accuracy before and after: Q&A on the validation examples (needs
+   * validationSplit > 0), general knowledge on the built-in general prompts (built-in base model only).
+   * Written to <runDir>/eval.json.
+   */
+  measureAccuracy?: boolean;
 }
 
 export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
@@ -128,8 +146,18 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   const lora = job.strategy === 'lora'
     ? { rank: job.lora?.rank ?? 8, alpha: job.lora?.alpha ?? 16, targetModules: job.lora?.targetModules?.length ? job.lora.targetModules : LORA_DEFAULT_TARGETS[model.family] }
     : undefined;
-  return train({
-    model, weights: new Map([...hf.tensors].map(([n, t]) => [n, t.data])), data, args: job.args, runDir: job.runDir, replay, lora,
+  const baseWeights = new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
+  // Before/after accuracy, measured by generation on held-out items (never estimated).
+  const tasks: { task: 'qa' | 'general'; items: CompletionItem[] }[] = [];
+  if (job.measureAccuracy) {
+    if (data.indices('validation').length) tasks.push({ task: 'qa', items: await heldOutQa(data, tokenizer) });
+    if (builtin) tasks.push({ task: 'general', items: readGeneralEval().map((g) => ({ prompt: g.prompt, answer: g.answer })) });
+  }
+  const decoder = tasks.length ? new Decoder(model, baseWeights, { device: job.args.device }) : null;
+  const before = new Map<string, number>();
+  for (const t of tasks) before.set(t.task, (await completionAccuracy(decoder!, tokenizer, t.items)).accuracy);
+  const res = await train({
+    model, weights: baseWeights, data, args: job.args, runDir: job.runDir, replay, lora,
     isFrozen: hooks.isFrozen, lrScale: hooks.lrScale, resume: job.resume, overwrite: job.overwrite,
     describe: {
       ...job.describe, strategy: job.strategy, ...(job.strategy === 'layerwise-lr' ? { layerLrDecay: job.layerLrDecay ?? 0.8 } : {}),
@@ -137,11 +165,38 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
     },
     onStart: cb.onStart, onStep: cb.onStep, onEval: cb.onEval, onLog: cb.onLog, signal: cb.signal,
   });
+  if (decoder) {
+    decoder.setWeights(res.weights);
+    const reports: AccuracyReport[] = [];
+    for (const t of tasks) {
+      const r: AccuracyReport = { task: t.task, before: before.get(t.task)!, after: (await completionAccuracy(decoder, tokenizer, t.items)).accuracy, count: t.items.length };
+      reports.push(r);
+      cb.onAccuracy?.(r);
+    }
+    await decoder.release();
+    writeFileAtomic(join(job.runDir, 'eval.json'), JSON.stringify({ measuredOn: 'held-out data, greedy decoding, exact match of the first line', accuracy: reports }, null, 2) + '\n');
+  }
+  return res;
+}
+
+/** The validation examples as (prompt, answer) texts: the prompt is the part outside the loss. */
+async function heldOutQa(data: PreparedDataset, tokenizer: Tokenizer): Promise<CompletionItem[]> {
+  const items: CompletionItem[] = [];
+  for (const e of data.iterate('validation')) {
+    let k = 0;
+    while (k < e.labels.length && e.labels[k] === -100) k++;
+    const answerIds = Array.from(e.inputIds.subarray(k)).filter((id) => id !== tokenizer.eosId);
+    const prompt = await tokenizer.decode(Array.from(e.inputIds.subarray(0, k)), { skipSpecialTokens: true });
+    const answer = (await tokenizer.decode(answerIds, { skipSpecialTokens: true })).trim();
+    if (answer) items.push({ prompt: prompt.replace(/\s+$/, ''), answer });
+  }
+  return items;
 }
 
 /** A run as the extension asks for it: the preset and guards it offers, as a FineTuneJob. */
 export function fineTuneRun(cfg: FineTuneRunConfig, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
   return fineTune({
+    measureAccuracy: true,
     runDir: cfg.runDir, dataFile: cfg.dataFile, baseModel: cfg.baseModel, strategy: cfg.strategy, layerLrDecay: cfg.layerLrDecay,
     validationSplit: cfg.validationSplit, replay: cfg.replayRatio > 0 ? { source: BUILTIN_CORPUS_DIR, ratio: cfg.replayRatio } : undefined,
     args: {
