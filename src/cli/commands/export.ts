@@ -1,11 +1,10 @@
 // `ftlab export`: a run's trained weights -> the base model's Hugging Face layout (transformers
 // loads it), or an ONNX inference model.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  causalLMFromHf, exportOnnx, loadHfModel, saveHfModel, readSafetensors, CheckpointError, loraTargets, mergeLora, peftAdapterConfig, peftKey,
-  writeSafetensors, writeFileAtomic, type LoraConfig,
+  exportOnnx, saveHfModel, CheckpointError, peftAdapterConfig, peftKey, writeSafetensors, writeFileAtomic, loadTrainedRun,
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
@@ -20,19 +19,6 @@ const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx|peft> --out
   (hf and onnx of a LoRA run carry the adapters merged into the weights)
   --dtype <F32|F16|BF16>   stored dtype of hf weights (default F32)`;
 
-export interface RunInfo { runDir: string; baseModelDir: string; }
-
-/** The base model folder a run was trained from (its config.json). */
-export function readRun(runDir: string): RunInfo {
-  const cfgPath = join(runDir, 'config.json');
-  if (!existsSync(cfgPath)) throw new CheckpointError(`${runDir} is not a run folder: it has no config.json (run \`ftlab train\` first)`, runDir);
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { baseModel?: { dir?: string } };
-  const baseModelDir = cfg.baseModel?.dir;
-  if (!baseModelDir) throw new CheckpointError(`${cfgPath} does not name its base model (baseModel.dir)`, cfgPath);
-  if (!existsSync(join(runDir, 'checkpoint', 'model.safetensors'))) throw new CheckpointError(`${runDir} has no checkpoint/model.safetensors: the run did not finish`, runDir);
-  return { runDir, baseModelDir };
-}
-
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: "Export a run's weights as a Hugging Face model folder or an ONNX model",
@@ -44,27 +30,18 @@ export const exportCommand: CliCommand = {
     const dtype = (f.dtype ?? 'F32') as 'F32' | 'F16' | 'BF16';
     if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
     try {
-      const run = readRun(resolve(f.run));
-      const base = await loadHfModel(run.baseModelDir);
-      // A run that early stopping ended has its result in best/ (the best validation loss).
-      const state = JSON.parse(readFileSync(join(run.runDir, 'checkpoint', 'trainer_state.json'), 'utf8')) as { stoppedEarly?: boolean; best?: { step: number } };
-      const from = state.stoppedEarly && existsSync(join(run.runDir, 'best', 'model.safetensors')) ? 'best' : 'checkpoint';
-      if (from === 'best') console.log(`exporting the best weights (step ${state.best?.step}): the run was stopped early`);
-      const trained = await readSafetensors(join(run.runDir, from, 'model.safetensors'));
-      const lm = causalLMFromHf(base.config);
-      const runConfig = JSON.parse(readFileSync(join(run.runDir, 'config.json'), 'utf8')) as { lora?: LoraConfig };
-      const raw = new Map([...trained.tensors].map(([n, t]) => [n, t.data]));
-      // A LoRA run's checkpoint holds the frozen base and the adapters: hf and onnx get them merged.
-      const targets = runConfig.lora ? loraTargets(lm, runConfig.lora) : [];
-      const weights = runConfig.lora ? mergeLora(raw, targets, runConfig.lora) : raw;
+      const run = await loadTrainedRun(resolve(f.run));
+      if (run.from === 'best') console.log(`exporting the best weights (step ${run.bestStep}): the run was stopped early`);
+      const { base, lm, weights } = run;
       const shapes = new Map(lm.params.map((p) => [p.name, p.shape]));
       if (f.format === 'peft') {
-        if (!runConfig.lora) throw new UsageError('--format peft needs a LoRA run (--strategy lora)');
+        if (!run.lora) throw new UsageError('--format peft needs a LoRA run (--strategy lora)');
         const out = resolve(f.out);
-        const adapters = new Map(targets.flatMap((t) => [t.A, t.B].map((n) => [peftKey(n), trained.tensors.get(n)!])));
+        const shapeOf = (n: string) => { const t = run.lora!.targets.find((x) => x.A === n || x.B === n)!; return n === t.A ? [run.lora!.config.rank, t.inDim] : [t.outDim, run.lora!.config.rank]; };
+        const adapters = new Map(run.lora.targets.flatMap((t) => [t.A, t.B].map((n) => [peftKey(n), { shape: shapeOf(n), data: run.raw.get(n)! }])));
         mkdirSync(out, { recursive: true });
         await writeSafetensors(join(out, 'adapter_model.safetensors'), adapters, { metadata: { format: 'pt' } });
-        writeFileAtomic(join(out, 'adapter_config.json'), JSON.stringify(peftAdapterConfig(runConfig.lora, run.baseModelDir, lm.family), null, 2) + '\n');
+        writeFileAtomic(join(out, 'adapter_config.json'), JSON.stringify(peftAdapterConfig(run.lora.config, run.baseModelDir, lm.family), null, 2) + '\n');
         console.log(`wrote ${out}: adapter_model.safetensors (${adapters.size} tensors), adapter_config.json`);
         return 0;
       }

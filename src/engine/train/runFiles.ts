@@ -1,0 +1,48 @@
+// Reading a run folder back: its base model, and its trained weights as a plain model (the best
+// weights when early stopping ended it; LoRA adapters merged). Used by export and by generation.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from '../checkpoint/checkpointError';
+import { HfModel, loadHfModel } from '../checkpoint/hfModel';
+import { readSafetensors } from '../checkpoint/safetensors';
+import { CausalLM } from '../models/causalLM';
+import { causalLMFromHf } from '../models/hfCausalLM';
+import { LoraConfig, LoraTarget, loraTargets, mergeLora } from './lora';
+
+export interface TrainedRun {
+  runDir: string;
+  baseModelDir: string;
+  base: HfModel;
+  lm: CausalLM;
+  /** Which checkpoint the weights come from. */
+  from: 'checkpoint' | 'best';
+  bestStep?: number;
+  /** The checkpoint's tensors as stored (base + LoRA adapters for a LoRA run). */
+  raw: Map<string, Float32Array>;
+  /** Every model parameter, adapters merged. */
+  weights: Map<string, Float32Array>;
+  lora?: { config: LoraConfig; targets: LoraTarget[] };
+}
+
+export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {
+  const cfgPath = join(runDir, 'config.json');
+  if (!existsSync(cfgPath)) throw new CheckpointError(`${runDir} is not a run folder: it has no config.json (run \`ftlab train\` first)`, runDir);
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { baseModel?: { dir?: string }; lora?: LoraConfig };
+  const baseModelDir = cfg.baseModel?.dir;
+  if (!baseModelDir) throw new CheckpointError(`${cfgPath} does not name its base model (baseModel.dir)`, cfgPath);
+  const statePath = join(runDir, 'checkpoint', 'trainer_state.json');
+  if (!existsSync(join(runDir, 'checkpoint', 'model.safetensors')) || !existsSync(statePath)) {
+    throw new CheckpointError(`${runDir} has no checkpoint yet: the run has not saved one (it saves every --save-steps and at the end)`, runDir);
+  }
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { stoppedEarly?: boolean; best?: { step: number } };
+  const from = state.stoppedEarly && existsSync(join(runDir, 'best', 'model.safetensors')) ? 'best' : 'checkpoint';
+  const base = await loadHfModel(baseModelDir);
+  const lm = causalLMFromHf(base.config);
+  const stored = await readSafetensors(join(runDir, from, 'model.safetensors'));
+  const raw = new Map([...stored.tensors].map(([n, t]) => [n, t.data]));
+  const lora = cfg.lora ? { config: cfg.lora, targets: loraTargets(lm, cfg.lora) } : undefined;
+  const weights = lora ? mergeLora(raw, lora.targets, lora.config) : raw;
+  for (const p of lm.params) if (!weights.has(p.name)) throw new CheckpointError(`${join(runDir, from, 'model.safetensors')} has no tensor ${p.name}`, runDir);
+  return { runDir, baseModelDir, base, lm, from, bestStep: state.best?.step, raw, weights, lora };
+}
