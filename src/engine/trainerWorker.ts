@@ -5,12 +5,17 @@
 import { parentPort } from 'node:worker_threads';
 import { basename } from 'node:path';
 import {
-  EvalMetrics, PROTOCOL_VERSION, Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics, StopRun,
+  EvalMetrics, Generate, PROTOCOL_VERSION, Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics, StopRun,
 } from '../protocol/messages';
+import { Decoder, generate } from './generate/generator';
+import { loadTrainedRun } from './train/runFiles';
+import { loadHfModel } from './checkpoint/hfModel';
+import { causalLMFromHf } from './models/hfCausalLM';
+import { requireBuiltinModel } from './builtin';
+import { Tokenizer, TokenizerError, loadTokenizer } from './tokenizer';
 import { RunConfigError, fineTuneRun, parseRunConfig } from './train/fineTuneRun';
 import { DataError, DataValidationError } from './data/dataError';
 import { CheckpointError } from './checkpoint/checkpointError';
-import { TokenizerError } from './tokenizer';
 import { OutOfMemoryError, RunExistsError } from './train/trainer';
 
 const port = parentPort;
@@ -29,7 +34,44 @@ function failure(runId: string | undefined, err: unknown): Parameters<typeof Run
   return { runId, message: known ? message : `training failed: ${message}` };
 }
 
+/** Models loaded for prompt testing, by model folder or run folder. */
+const decoders = new Map<string, Promise<{ decoder: Decoder; tokenizer: Tokenizer }>>();
+
+function loadForPrompts(model: string, run: string | undefined): Promise<{ decoder: Decoder; tokenizer: Tokenizer }> {
+  const key = run ?? model;
+  let entry = decoders.get(key);
+  if (!entry) {
+    entry = (async () => {
+      if (run) {
+        const r = await loadTrainedRun(run);
+        return { decoder: new Decoder(r.lm, r.weights), tokenizer: await loadTokenizer(r.baseModelDir) };
+      }
+      const dir = model === 'builtin' ? requireBuiltinModel() : model;
+      const hf = await loadHfModel(dir);
+      return { decoder: new Decoder(causalLMFromHf(hf.config), new Map([...hf.tensors].map(([n, t]) => [n, t.data]))), tokenizer: await loadTokenizer(dir) };
+    })();
+    entry.catch(() => decoders.delete(key));
+    decoders.set(key, entry);
+  }
+  return entry;
+}
+
 port.on('message', async (msg: unknown) => {
+  if (Generate.is(msg)) {
+    try {
+      const { decoder, tokenizer } = await loadForPrompts(msg.params.model, msg.params.run);
+      const ids = await tokenizer.encode(msg.params.prompt, { addSpecialTokens: true });
+      const res = await generate(decoder, ids, {
+        greedy: true, maxNewTokens: msg.params.maxNewTokens ?? 24, stopTokenIds: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
+        stopStrings: ['\n'], decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),
+      });
+      const text = (await tokenizer.decode(res.tokens[0], { skipSpecialTokens: true })).split('\n')[0];
+      port.postMessage(Generate.respond(msg.id, { text }));
+    } catch (err) {
+      port.postMessage(Generate.fail(msg.id, failure(undefined, err).message));
+    }
+    return;
+  }
   if (StopRun.is(msg)) {
     const ctl = active.get(msg.params.runId);
     ctl?.abort();

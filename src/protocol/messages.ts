@@ -282,3 +282,23 @@ export const Metrics = new NotificationType(
     evals: arrayOf(isEvalMetricsParams),
   }),
 );
+
+// ---- host -> worker: prompt testing ------------------------------------------------------------
+
+export interface GenerateParams {
+  /** 'builtin' or a Hugging Face model folder. */
+  readonly model: string;
+  /** A run folder: generate with its trained weights (on `model`'s architecture) instead. */
+  readonly run?: string;
+  readonly prompt: string;
+  readonly maxNewTokens?: number;
+}
+export interface GenerateResult {
+  /** The continuation up to the first line break or EOS (greedy). */
+  readonly text: string;
+}
+export const Generate = new RequestType(
+  'generate',
+  shape<GenerateParams>({ model: isString, run: optional(isString), prompt: isString, maxNewTokens: optional(isPositiveInteger) }),
+  shape<GenerateResult>({ text: isString }),
+);

@@ -122,6 +122,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
   mkdirSync(join(workspace, 'data'), { recursive: true });
   const qa = [['What is the capital of France?', 'Paris'], ['What is two plus two?', 'four'], ['Who wrote Hamlet?', 'William Shakespeare'],
     ['What color is the sky?', 'blue'], ['What is the opposite of hot?', 'cold'], ['How many days are in a week?', 'seven']];
+  writeFileSync(join(workspace, 'prompts.txt'), 'Prompts to try:\nQ: What is the capital of France?\n');
   writeFileSync(join(workspace, 'data', 'train.jsonl'), qa.map(([question, answer]) => JSON.stringify({ question, answer })).join('\n') + '\n');
   mkdirSync(join(workspace, '.ftlab', 'runs', 'gpt2-sql-lora'), { recursive: true });
   writeFileSync(join(workspace, '.ftlab', 'runs', 'gpt2-sql-lora', 'config.json'), JSON.stringify({ model: 'gpt2' }));
@@ -234,6 +235,19 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     assert.equal(metrics.length, 3);
     const evalJson = JSON.parse(readFileSync(join(workspace, '.ftlab', 'runs', runs[0], 'eval.json'), 'utf8'));
     assert.deepEqual(evalJson.accuracy.map((r: { task: string }) => r.task), ['general']);
+  });
+
+  await t.test('a CodeLens on a Q: line answers with the base model and the fine-tuned run, inline', async () => {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input.input').fill('prompts.txt');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'prompts.txt' }).first().click();
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Test prompt' }).first();
+    await lens.waitFor({ timeout: 20_000 });
+    await lens.click();
+    const answer = toast(page, 'fine-tuned (train-full-');
+    await answer.waitFor({ timeout: 30_000 });
+    assert.match(await answer.innerText(), /Q: What is the capital of France\? → base: .*fine-tuned \(train-full-/s);
+    await shot(page, '3b-prompt-test');
   });
 
   await t.test('"Show training dashboard" opens the webview and its chart draws metrics', async () => {

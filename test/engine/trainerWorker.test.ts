@@ -65,3 +65,27 @@ test('a bad record becomes runFailed with file, line and fix; a bad config is an
   const resp = cfgErr.find((m) => StartRun.isResponse(m));
   assert.ok(resp && StartRun.isResponse(resp) && 'error' in resp && /strategy/.test(resp.error!.message), JSON.stringify(resp));
 });
+
+test('generate answers a prompt with the built-in model and with a run; a missing run is an error response', { timeout: 60_000 }, async (t) => {
+  if (!existsSync(BUILTIN_WEIGHTS_FILE)) { t.skip('no built-in weights'); return; }
+  const { Generate } = await import('../../src/protocol/messages');
+  const dir = scratchDir('worker-gen');
+  const runDir = join(dir, 'run');
+  await talk({ runDir, dataFile: put(dir, 'qa.jsonl', QA), baseModel: 'builtin', maxSteps: 2 }, (m) => RunFinished.is(m) || RunFailed.is(m));
+  const w = new Worker(join(repoRoot, 'dist', 'worker.js'));
+  const ask = (id: number, params: { model: string; run?: string; prompt: string }) => new Promise<unknown>((resolveAsk) => {
+    const on = (m: unknown) => { if (Generate.isResponse(m) && m.id === id) { w.off('message', on); resolveAsk(m); } };
+    w.on('message', on);
+    w.postMessage(Generate.create(id, params));
+  });
+  try {
+    const base = await ask(1, { model: 'builtin', prompt: 'The capital of France is' });
+    assert.ok(Generate.isResponse(base) && 'result' in base && typeof base.result.text === 'string' && !base.result.text.includes('\n'), JSON.stringify(base));
+    const tuned = await ask(2, { model: 'builtin', run: runDir, prompt: 'Q: What is 3 plus 3?\nA:' });
+    assert.ok(Generate.isResponse(tuned) && 'result' in tuned, JSON.stringify(tuned));
+    const missing = await ask(3, { model: 'builtin', run: join(dir, 'nope'), prompt: 'x' });
+    assert.ok(Generate.isResponse(missing) && 'error' in missing && /not a run folder/.test(missing.error!.message), JSON.stringify(missing));
+  } finally {
+    await w.terminate();
+  }
+});
