@@ -4,13 +4,14 @@ import * as vscode from 'vscode';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentsProvider, RUNS_DIR } from './experimentsView';
 import { fineTune } from './fineTuneCommand';
-import { PromptLensProvider, PromptTester } from './promptTester';
+import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 
 export function activate(context: vscode.ExtensionContext): void {
   const experiments = new ExperimentsProvider();
   const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_DIR.join('/')}/{*,*/config.json}`);
   const refresh = () => experiments.refresh();
-  const prompts = new PromptTester(context.extensionUri);
+  const answers = answerDecoration();
+  const prompts = new PromptTester(context.extensionUri, answers);
   // A run folder appearing or going away, or its config.json changing; not its checkpoints and logs.
 
   context.subscriptions.push(
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
       DashboardPanel.createOrShow(context.extensionUri);
     }),
     vscode.commands.registerCommand('finetuneLab.refreshExperiments', refresh),
+    answers,
     prompts,
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new PromptLensProvider()),
     vscode.commands.registerCommand('finetuneLab.testPrompt', (line?: unknown) => prompts.test(typeof line === 'number' ? line : undefined)),

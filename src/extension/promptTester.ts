@@ -50,15 +50,19 @@ function newestRun(): RunRef | undefined {
   return best;
 }
 
+/** How answers show after the prompt's line. */
+export function answerDecoration(): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em', fontStyle: 'italic' },
+  });
+}
+
 export class PromptTester implements vscode.Disposable {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
   private nextId = 1;
-  private readonly decoration = vscode.window.createTextEditorDecorationType({
-    after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em', fontStyle: 'italic' },
-  });
-
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  /** The decoration type belongs to the caller (it goes into context.subscriptions there). */
+  constructor(private readonly extensionUri: vscode.Uri, private readonly decoration: vscode.TextEditorDecorationType) {}
 
   private start(): Promise<void> {
     if (!this.ready) {
@@ -121,7 +125,6 @@ export class PromptTester implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.decoration.dispose();
     void this.worker?.terminate();
   }
 }
