@@ -2,8 +2,9 @@
 // dashboard. Every registration goes into context.subscriptions so that deactivation undoes it.
 import * as vscode from 'vscode';
 import { DashboardPanel } from './dashboardPanel';
-import { ExperimentsProvider, RUNS_DIR } from './experimentsView';
+import { ExperimentsProvider, RUNS_DIR, type RunEntry } from './experimentsView';
 import { fineTune } from './fineTuneCommand';
+import { exportRun } from './exportRun';
 import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
       DashboardPanel.createOrShow(context.extensionUri);
     }),
     vscode.commands.registerCommand('finetuneLab.refreshExperiments', refresh),
+    vscode.commands.registerCommand('finetuneLab.exportRun', (entry?: unknown) => exportRun(experiments, isRunEntry(entry) ? entry : undefined)),
     answers,
     prompts,
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new PromptLensProvider()),
@@ -38,6 +40,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     { dispose: () => DashboardPanel.disposeCurrent() },
   );
+}
+
+function isRunEntry(v: unknown): v is RunEntry {
+  return typeof v === 'object' && v !== null && 'configUri' in v && 'name' in v;
 }
 
 export function deactivate(): void {

@@ -250,6 +250,16 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     await shot(page, '3b-prompt-test');
   });
 
+  await t.test('"Export run" writes the fine-tuned model as a Hugging Face folder', async () => {
+    await runCommand(page, 'Export run as a Hugging Face model');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train-full-' }).first();
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+    await toast(page, 'as a Hugging Face model folder').waitFor({ timeout: 30_000 });
+    const run = readdirSync(join(workspace, '.ftlab', 'runs')).find((n) => n.startsWith('train-full-'))!;
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(existsSync(join(workspace, '.ftlab', 'runs', run, 'exported-hf', f)), f);
+  });
+
   await t.test('"Show training dashboard" opens the webview and its chart draws metrics', async () => {
     await runCommand(page, 'Show training dashboard');
     await page.locator('.tab', { hasText: 'Training dashboard' }).waitFor({ timeout: 10_000 });
