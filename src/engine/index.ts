@@ -28,7 +28,7 @@ export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, tr
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
 export { SAFE_PRESET, fineTune, type FineTuneJob } from './train/fineTuneRun';
-export { loadTrainedRun, type TrainedRun } from './train/runFiles';
+export { loadTrainedRun, saveRunAsHf, type TrainedRun } from './train/runFiles';
 export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
 export { writeSafetensors } from './checkpoint/safetensors';
 export { Decoder, generate } from './generate/generator';

@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { loadTrainedRun, saveHfModel } from '../engine';
+import { loadTrainedRun, saveRunAsHf } from '../engine';
 import { ExperimentsProvider, RunEntry } from './experimentsView';
 
 export async function exportRun(experiments: ExperimentsProvider, entry?: RunEntry): Promise<void> {
@@ -14,10 +14,7 @@ export async function exportRun(experiments: ExperimentsProvider, entry?: RunEnt
   const out = join(runDir, 'exported-hf');
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: exporting ${run.name}` }, async () => {
-      const r = await loadTrainedRun(runDir);
-      const shapes = new Map(r.lm.params.map((p) => [p.name, p.shape]));
-      const tensors = new Map([...r.weights].filter(([n]) => shapes.has(n)).map(([n, data]) => [n, { shape: shapes.get(n)!, data }]));
-      await saveHfModel(out, { config: r.base.config, tensors, copyFrom: r.baseModelDir });
+      await saveRunAsHf(await loadTrainedRun(runDir), out);
     });
     const reveal = await vscode.window.showInformationMessage(`Fine-Tune Lab: exported ${run.name} as a Hugging Face model folder: ${vscode.workspace.asRelativePath(out)}`, 'Reveal');
     if (reveal) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(out));

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  exportOnnx, saveHfModel, CheckpointError, peftAdapterConfig, peftKey, writeSafetensors, writeFileAtomic, loadTrainedRun,
+  exportOnnx, saveRunAsHf, CheckpointError, peftAdapterConfig, peftKey, writeSafetensors, writeFileAtomic, loadTrainedRun,
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { parseFlags, userMessage } from '../flags';
@@ -32,8 +32,7 @@ export const exportCommand: CliCommand = {
     try {
       const run = await loadTrainedRun(resolve(f.run));
       if (run.from === 'best') console.log(`exporting the best weights (step ${run.bestStep}): the run was stopped early`);
-      const { base, lm, weights } = run;
-      const shapes = new Map(lm.params.map((p) => [p.name, p.shape]));
+      const { lm, weights } = run;
       if (f.format === 'peft') {
         if (!run.lora) throw new UsageError('--format peft needs a LoRA run (--strategy lora)');
         const out = resolve(f.out);
@@ -46,8 +45,7 @@ export const exportCommand: CliCommand = {
         return 0;
       }
       if (f.format === 'hf') {
-        const tensors = new Map([...weights].filter(([n]) => shapes.has(n)).map(([n, data]) => [n, { shape: shapes.get(n)!, data }]));
-        const { files } = await saveHfModel(resolve(f.out), { config: base.config, tensors, copyFrom: run.baseModelDir, dtype });
+        const { files } = await saveRunAsHf(run, resolve(f.out), dtype);
         console.log(`wrote ${resolve(f.out)}: ${files.join(', ')}`);
         return 0;
       }

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/checkpointError';
-import { HfModel, loadHfModel } from '../checkpoint/hfModel';
+import { HfModel, loadHfModel, saveHfModel } from '../checkpoint/hfModel';
 import { readSafetensors } from '../checkpoint/safetensors';
 import { CausalLM } from '../models/causalLM';
 import { causalLMFromHf } from '../models/hfCausalLM';
@@ -45,4 +45,10 @@ export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {
   const weights = lora ? mergeLora(raw, lora.targets, lora.config) : raw;
   for (const p of lm.params) if (!weights.has(p.name)) throw new CheckpointError(`${join(runDir, from, 'model.safetensors')} has no tensor ${p.name}`, runDir);
   return { runDir, baseModelDir, base, lm, from, bestStep: state.best?.step, raw, weights, lora };
+}
+
+/** The run's weights in its base model's Hugging Face layout (config, safetensors, tokenizer files). */
+export async function saveRunAsHf(run: TrainedRun, out: string, dtype: 'F32' | 'F16' | 'BF16' = 'F32'): Promise<{ files: string[] }> {
+  const tensors = new Map(run.lm.params.map((p) => [p.name, { shape: p.shape, data: run.weights.get(p.name)! }]));
+  return saveHfModel(out, { config: run.base.config, tensors, copyFrom: run.baseModelDir, dtype });
 }
