@@ -33,3 +33,10 @@ export function userMessage(err: unknown, userErrors: readonly (abstract new (..
   for (const E of userErrors) if (err instanceof E) return err.message;
   return null;
 }
+
+/** The value of an option that takes one of a few words (default when not given), or a usage error. */
+export function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], dflt: T): T {
+  const v = (value ?? dflt) as T;
+  if (!allowed.includes(v)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}`);
+  return v;
+}

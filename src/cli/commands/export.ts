@@ -7,7 +7,7 @@ import {
   exportOnnx, saveRunAsHf, CheckpointError, peftAdapterConfig, peftKey, writeSafetensors, writeFileAtomic, loadTrainedRun,
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
-import { parseFlags, userMessage } from '../flags';
+import { choice, parseFlags, userMessage } from '../flags';
 
 const usage = `Usage: ftlab export --run <run-dir> --format <hf|onnx|peft> --out <dir>
 
@@ -27,8 +27,7 @@ export const exportCommand: CliCommand = {
     const { flags: f, positionals } = parseFlags(argv, { run: 'string', format: 'string', out: 'string', dtype: 'string' } as const);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!f.run || !f.format || !f.out) throw new UsageError('--run, --format and --out are required');
-    const dtype = (f.dtype ?? 'F32') as 'F32' | 'F16' | 'BF16';
-    if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+    const dtype = choice('dtype', f.dtype, ['F32', 'F16', 'BF16'] as const, 'F32');
     try {
       const run = await loadTrainedRun(resolve(f.run));
       if (run.from === 'best') console.log(`exporting the best weights (step ${run.bestStep}): the run was stopped early`);

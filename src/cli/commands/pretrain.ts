@@ -8,7 +8,7 @@ import {
   prepareCorpus, PreparedDataset, DataError, DataValidationError, TRAINING_DEFAULTS, train, SCHEDULER_TYPES, type SchedulerType,
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
-import { parseFlags, userMessage } from '../flags';
+import { choice, parseFlags, userMessage } from '../flags';
 
 const usage = `Usage: ftlab pretrain --model-config <dir> --corpus <file> --out <dir> [options]
 
@@ -45,10 +45,8 @@ export const pretrain: CliCommand = {
     const { flags: f, positionals } = parseFlags(argv, SPEC);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!f['model-config'] || !f.corpus || !f.out) throw new UsageError('--model-config, --corpus and --out are required');
-    const sched = (f['lr-scheduler-type'] ?? 'cosine') as SchedulerType;
-    if (!SCHEDULER_TYPES.includes(sched)) throw new UsageError(`--lr-scheduler-type must be one of ${SCHEDULER_TYPES.join(', ')}`);
-    const device = f.device ?? 'cpu';
-    if (device !== 'cpu' && device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
+    const sched = choice<SchedulerType>('lr-scheduler-type', f['lr-scheduler-type'], SCHEDULER_TYPES, 'cosine');
+    const device = choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu');
     const cfgDir = resolve(f['model-config']), out = resolve(f.out), seed = f.seed ?? 0;
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
@@ -57,8 +55,7 @@ export const pretrain: CliCommand = {
       const tokenizer = await loadTokenizer(cfgDir);
       const T = f['seq-length'] ?? model.maxPositions;
       if (T > model.maxPositions) throw new UsageError(`--seq-length ${T} exceeds the model's context ${model.maxPositions}`);
-      const dtype = (f.dtype ?? 'F32') as 'F32' | 'F16' | 'BF16';
-      if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+      const dtype = choice('dtype', f.dtype, ['F32', 'F16', 'BF16'] as const, 'F32');
       mkdirSync(out, { recursive: true });
       const { file: source, parts } = corpusSource(resolve(f.corpus), join(out, 'corpus.txt'));
       if (parts.length > 1) say(`corpus: ${parts.length} files joined into ${source}`);

@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
-import { parseFlags, userMessage } from '../flags';
+import { choice, parseFlags, userMessage } from '../flags';
 import {
   CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, TRAINING_DEFAULTS, type TrainingArguments,
   SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune,
@@ -77,14 +77,10 @@ export const train: CliCommand = {
     const { flags: f, positionals } = parseFlags(argv, SPEC);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!f.model || !f.data || !f.out) throw new UsageError('--model, --data and --out are required');
-    const sched = (f['lr-scheduler-type'] ?? d.lrSchedulerType) as SchedulerType;
-    if (!SCHEDULER_TYPES.includes(sched)) throw new UsageError(`--lr-scheduler-type must be one of ${SCHEDULER_TYPES.join(', ')}`);
-    const device = f.device ?? 'cpu';
-    if (device !== 'cpu' && device !== 'cuda') throw new UsageError('--device must be cpu or cuda');
-    const strategy = (f.strategy ?? 'full') as StrategyKind;
-    if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}`);
-    const optim = f.optim ?? 'adamw';
-    if (optim !== 'adamw' && optim !== 'sgd') throw new UsageError('--optim must be adamw or sgd');
+    const sched = choice<SchedulerType>('lr-scheduler-type', f['lr-scheduler-type'], SCHEDULER_TYPES, d.lrSchedulerType);
+    const device = choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu');
+    const strategy = choice<StrategyKind>('strategy', f.strategy, STRATEGIES, 'full');
+    const optim = choice('optim', f.optim, ['adamw', 'sgd'] as const, 'adamw');
     const args: TrainingArguments = {
       learningRate: f['learning-rate'] ?? d.learningRate, numTrainEpochs: f['num-train-epochs'] ?? d.numTrainEpochs,
       maxSteps: f['max-steps'] ?? d.maxSteps, perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? d.perDeviceTrainBatchSize,
