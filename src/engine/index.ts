@@ -26,7 +26,7 @@ export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 // Training, generation, evaluation, export
 export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
-export { STRATEGIES, strategyHooks, type StrategyKind } from './train/strategies';
+export { STRATEGIES, strategyHooks, type StrategyKind, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS, TIED_EMBEDDING_LR_RULE, layerwiseGroupsDescription } from './train/strategies';
 export { SAFE_PRESET, fineTune, type FineTuneJob } from './train/fineTuneRun';
 export { loadTrainedRun, saveRunAsHf, type TrainedRun } from './train/runFiles';
 export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
