@@ -15,7 +15,7 @@ import { BUILTIN_CORPUS_DIR, readGeneralEval, requireBuiltinModel } from '../bui
 import { Decoder } from '../generate/generator';
 import { CompletionItem, completionAccuracy } from '../eval/completionAccuracy';
 import { Tokenizer } from '../tokenizer';
-import { STRATEGIES, StrategyKind, strategyHooks } from './strategies';
+import { LayerLrMultipliers, STRATEGIES, StrategyKind, layerwiseSettings, strategyHooks } from './strategies';
 import { LORA_DEFAULT_TARGETS, LoraConfig } from './lora';
 import { EvalMetrics, RunExistsError, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train, writeFileAtomic } from './trainer';
 
@@ -100,6 +100,7 @@ export interface FineTuneJob {
   baseModel: string;
   strategy: StrategyKind;
   layerLrDecay?: number;
+  layerLrMultipliers?: LayerLrMultipliers;
   lora?: Partial<LoraConfig>;
   args: TrainingArguments;
   /** Share of the data file held out for validation (0: the whole file trains). */
@@ -142,7 +143,8 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
     const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(job.runDir, 'replay'), seqLength: sequenceLength(data, model.maxPositions) + 1 });
     replay = { data: PreparedDataset.open(packed.dir), ratio: job.replay.ratio };
   }
-  const hooks = strategyHooks(model, { kind: job.strategy, layerLrDecay: job.layerLrDecay });
+  const strategy = { kind: job.strategy, layerLrDecay: job.layerLrDecay, layerLrMultipliers: job.layerLrMultipliers };
+  const hooks = strategyHooks(model, strategy);
   const lora = job.strategy === 'lora'
     ? { rank: job.lora?.rank ?? 8, alpha: job.lora?.alpha ?? 16, targetModules: job.lora?.targetModules?.length ? job.lora.targetModules : LORA_DEFAULT_TARGETS[model.family] }
     : undefined;
@@ -160,7 +162,7 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
     model, weights: baseWeights, data, args: job.args, runDir: job.runDir, replay, lora,
     isFrozen: hooks.isFrozen, lrScale: hooks.lrScale, resume: job.resume, overwrite: job.overwrite,
     describe: {
-      ...job.describe, strategy: job.strategy, ...(job.strategy === 'layerwise-lr' ? { layerLrDecay: job.layerLrDecay ?? 0.8 } : {}),
+      ...job.describe, strategy: job.strategy, ...(job.strategy === 'layerwise-lr' ? layerwiseSettings(strategy) : {}),
       baseModel: { dir: modelDir, family: hf.family, builtin }, dataSource: job.dataFile,
     },
     onStart: cb.onStart, onStep: cb.onStep, onEval: cb.onEval, onLog: cb.onLog, signal: cb.signal,
