@@ -6,7 +6,8 @@ import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage } from '../flags';
 import {
   CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, TRAINING_DEFAULTS, type TrainingArguments,
-  SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune,
+  SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS,
+  TIED_EMBEDDING_LR_RULE,
 } from '../../engine';
 
 const SPEC = {
@@ -15,10 +16,12 @@ const SPEC = {
   'gradient-accumulation-steps': 'number', 'weight-decay': 'number', 'adam-beta1': 'number', 'adam-beta2': 'number',
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
-  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
+  shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'layer-lr-multipliers': 'string', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
 } as const;
 
 const d = TRAINING_DEFAULTS;
+/** An engine sentence wrapped into the option-description column of the usage text. */
+const helpColumn = (text: string) => (text.match(/.{1,62}(\s|$)/g) ?? [text]).map((l) => l.trim()).join('\n' + ' '.repeat(38));
 const usage = `Usage: ftlab train --model <dir> --data <file> --out <run-dir> [options]
 
 Fine-tuning of a Hugging Face model folder (GPT-2 or Llama family: config.json,
@@ -53,7 +56,12 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --lora-r <n> --lora-alpha <x>       LoRA rank and alpha (default 8, 16)
   --lora-target-modules <a,b>         modules that get adapters (default: PEFT's, c_attn for GPT-2,
                                       q_proj,v_proj for Llama)
-  --layer-lr-decay <x>                layerwise-lr: factor per layer below the top (default 0.8)
+  --layer-lr-multipliers <e,b,h>      layerwise-lr: learning-rate multipliers of the token/position
+                                      embeddings, the transformer blocks, and the final norm + head
+                                      (default ${DEFAULT_LAYER_LR_MULTIPLIERS.join(',')});
+                                      ${helpColumn(TIED_EMBEDDING_LR_RULE)}
+  --layer-lr-decay <x>                layerwise-lr, instead of the three groups: factor per layer
+                                      below the top (head 1, block l x^(L-l), embeddings x^(L+1))
   --validation-split <x>              hold out this share of the data file for validation (default 0)
   --eval-steps <n>                    validation loss every n steps and at the end (${d.evalSteps}: never);
                                       lines in <run-dir>/eval_metrics.jsonl, best weights in <run-dir>/best/
@@ -68,6 +76,18 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
                                       the run's own options again (a larger --max-steps extends it)
   --overwrite                         replace a run already in <run-dir> (default: refuse)
   --quiet                             no per-step lines on stderr`;
+
+/** `--layer-lr-multipliers 0.1,0.5,1.0`: three finite numbers > 0 (the engine checks them again). */
+function layerLrMultipliers(value: string | undefined, decay: number | undefined): LayerLrMultipliers | undefined {
+  if (value === undefined) return undefined;
+  if (decay !== undefined) throw new UsageError('give either --layer-lr-multipliers or --layer-lr-decay, not both');
+  const parts = value.split(',').map((x) => x.trim());
+  const m = parts.map(Number);
+  if (m.length !== 3 || parts.some((x) => x === '') || !m.every((x) => Number.isFinite(x) && x > 0)) {
+    throw new UsageError(`--layer-lr-multipliers takes three numbers > 0 separated by commas (embeddings,blocks,head), e.g. ${DEFAULT_LAYER_LR_MULTIPLIERS.join(',')}; got '${value}'`);
+  }
+  return [m[0], m[1], m[2]];
+}
 
 export const train: CliCommand = {
   name: 'train',
@@ -101,7 +121,8 @@ export const train: CliCommand = {
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
       const res = await fineTune({
-        runDir, dataFile: resolve(f.data), baseModel: resolve(f.model), strategy, layerLrDecay: f['layer-lr-decay'], args,
+        runDir, dataFile: resolve(f.data), baseModel: resolve(f.model), strategy, layerLrDecay: f['layer-lr-decay'],
+        layerLrMultipliers: layerLrMultipliers(f['layer-lr-multipliers'], f['layer-lr-decay']), args,
         lora: { rank: f['lora-r'], alpha: f['lora-alpha'], targetModules: f['lora-target-modules']?.split(',').map((m) => m.trim()).filter(Boolean) },
         validationSplit: valShare, replay: f['replay-corpus'] ? { source: f['replay-corpus'], ratio: f['replay-ratio'] ?? 0.25 } : undefined,
         maxLength: f['max-length'], trainOnPrompt: !!f['train-on-prompt'], resume: !!f.resume, overwrite: !!f.overwrite,
