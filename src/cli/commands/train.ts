@@ -17,6 +17,7 @@ const SPEC = {
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
   shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'layer-lr-multipliers': 'string', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
+  'l2sp-weight': 'number',
 } as const;
 
 const d = TRAINING_DEFAULTS;
@@ -70,6 +71,11 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --replay-corpus <file|dir>          general text mixed into every batch against forgetting (.txt,
                                       documents separated by blank lines; a folder: its *.txt files)
   --replay-ratio <x>                  share of each batch's rows from the replay corpus (default 0.25)
+  --l2sp-weight <lambda>              L2-SP, a forgetting guard without replay data: every step pulls
+                                      each trained weight toward its pretrained value w0 by
+                                      lr * lambda * (w - w0), decoupled like AdamW's decay; with AdamW
+                                      a weight then stays within about 1/lambda of w0 (GPT-2's weights
+                                      are ~0.02 in size). Not with --strategy lora (${d.l2spWeight}: off)
   --save-steps <n>                    checkpoint every n steps, and at the end (${d.saveSteps})
   --resume                            continue the run in <run-dir> from its checkpoint: same data
                                       order, dropout masks and schedule as without the stop; give
@@ -111,7 +117,10 @@ export const train: CliCommand = {
       sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
       saveSteps: f['save-steps'] ?? d.saveSteps, evalSteps: f['eval-steps'] ?? d.evalSteps,
       earlyStoppingPatience: f['early-stopping-patience'] ?? d.earlyStoppingPatience,
+      l2spWeight: f['l2sp-weight'] ?? d.l2spWeight,
     };
+    if (!(Number.isFinite(args.l2spWeight) && args.l2spWeight >= 0)) throw new UsageError('--l2sp-weight must be a number >= 0 (0: off)');
+    if (args.l2spWeight > 0 && strategy === 'lora') throw new UsageError('--l2sp-weight does not apply to --strategy lora: the pretrained weights stay frozen there and the adapters have no pretrained value to pull toward');
     const valShare = f['validation-split'] ?? 0;
     if (!(valShare >= 0 && valShare < 1)) throw new UsageError('--validation-split must be in [0, 1)');
     for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {

@@ -1,5 +1,6 @@
 // Runs a compiled training step on ONNX Runtime. Parameters and optimizer state live in one flat
-// typed array per group and per state buffer; frozen tensors are fed as inputs and never copied back.
+// typed array per group and per state buffer; frozen tensors (and L2-SP's pretrained values) are fed
+// as inputs and never copied back.
 
 import * as ort from 'onnxruntime-node';
 import { dumpModel, toModelProto } from '../graph/serialize';
@@ -54,6 +55,16 @@ export class TrainStepRunner {
       const v = step.inputs.frozen.get(p.name)!;
       frozenFeeds[v.name] = tensor(cfg.dtype, p.shape, src instanceof Arr ? src : Arr.from(src));
     }
+    // L2-SP anchors: the values the parameters start from here (the pretrained weights; a resume's
+    // load() replaces the parameters, not these). In the 'tensors' layout the caller's arrays are fed
+    // as they are (no copy: the caller must not change them while the runner lives); a flat group
+    // gets one concatenated copy.
+    step.inputs.l2spAnchors?.forEach((a, gi) => {
+      const g = units[gi];
+      const only = g.params.length === 1 ? init.get(g.params[0].name)! : null;
+      const data = only instanceof Arr ? only : Arr.from(buffers[gi][0]);
+      frozenFeeds[a.name] = tensor(cfg.dtype, a.shape, data);
+    });
     // FTLAB_DUMP_GRAPH=file.onnx writes the compiled step for Netron (weights are inputs: it stays small).
     if (process.env.FTLAB_DUMP_GRAPH) dumpModel(step.graph, process.env.FTLAB_DUMP_GRAPH);
     const compiled = await createSession(toModelProto(step.graph), o);

@@ -3,7 +3,8 @@
 // clipping and the optimizer update over flat per-group buffers.
 //
 // Graph inputs:  <group>.params [N_g], <group>.<state> [N_g] (m, v | momentum), frozen/<name>,
-//                input_ids, targets [K, A, B, T] int64, lr [K], step [K] (1-based), dropout_key [K] uint32
+//                input_ids, targets [K, A, B, T] int64, lr [K], step [K] (1-based), dropout_key [K] uint32,
+//                <group>.l2sp_anchor [N_g] (pretrained values, only when l2sp > 0)
 // Graph outputs: loss [K], grad_norm [K] (before clipping), then per group params and state.
 
 import { GraphBuilder } from '../graph/builder';
@@ -49,6 +50,22 @@ export interface TrainStepConfig {
   forward: ForwardFn;
   /** LoRA: trained adapters (A, B parameter names) on frozen weights. */
   lora?: { weight: string; A: string; B: string; scale: number }[];
+  /**
+   * L2-SP lambda (0 or absent: off, and the graph is exactly the one without it): every trained
+   * parameter is pulled toward its pretrained value, decoupled, by lr * lambda * (p - w0) per step,
+   * lr being its group's (layer-wise scale included, as for AdamW's decay: scale 0 stays put); the
+   * formula and its placement are in optimizerUpdate. All trained tensors, not only those with weight
+   * decay: decay spares biases and norm gains because 0 is the wrong value to pull them toward,
+   * but their pretrained value is the right one, and forgetting runs through them too (the paper
+   * applies L2-SP to every pretrained parameter; its L2 term is for new layers, which a causal-LM
+   * fine-tune does not add). The pretrained copies are frozen inputs, one per unit
+   * (`<unit>.l2sp_anchor`): fed every run, never returned. Memory: one more parameter-sized buffer
+   * (params + m + v + w0 = 4 copies as inputs instead of 3); the runner feeds the caller's initial
+   * arrays in the 'tensors' layout (no copy on the CPU) and one flat copy per group in the 'flat'
+   * layout; on CUDA it is uploaded each run like the other inputs. No code estimates memory today.
+   * Not for LoRA: its pretrained weights are frozen and its adapters have no pretrained value.
+   */
+  l2sp?: number;
 }
 
 /** The buffers a step reads and writes: one per group (flat layout) or one per parameter. */
@@ -61,7 +78,9 @@ export interface TrainStepGraph {
   graph: Graph;
   /** Output order: loss, grad_norm, then for each group: params, ...state. */
   outputs: { loss: Value; gradNorm: Value; groups: { params: Value; state: Value[] }[] };
-  inputs: { groups: { params: Value; state: Value[] }[]; frozen: Map<string, Value>; ids: Value; targets: Value; lr: Value; step: Value; dropoutKey: Value | null };
+  inputs: { groups: { params: Value; state: Value[] }[]; frozen: Map<string, Value>; ids: Value; targets: Value; lr: Value; step: Value; dropoutKey: Value | null;
+    /** Per group (unit): its pretrained values when L2-SP is on; null when off. */
+    l2spAnchors: Value[] | null };
 }
 
 interface StepState { params: Value[]; state: Value[][]; }
@@ -79,6 +98,9 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
     if (names.has(p.name)) throw new Error(`buildTrainStep: parameter '${p.name}' appears twice`);
     names.add(p.name);
   }
+  const l2sp = cfg.l2sp ?? 0;
+  if (!(Number.isFinite(l2sp) && l2sp >= 0)) throw new RangeError(`buildTrainStep: L2-SP weight must be a finite number >= 0, got ${l2sp}`);
+  if (l2sp > 0 && cfg.lora?.length) throw new Error('buildTrainStep: L2-SP does not apply to LoRA (the pretrained weights are frozen; the adapters have no pretrained value)');
   const b = new GraphBuilder(new Graph('train_step'));
   const sNames = stateNames(cfg.optimizer);
   const gIn = groups.map((g) => {
@@ -91,10 +113,11 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
   const lr = b.input('lr', dtype, [K]);
   const step = b.input('step', dtype, [K]);
   const key = cfg.dropout ? b.input('dropout_key', 'uint32', [K]) : null;
+  const anchors = l2sp > 0 ? groups.map((g) => b.input(`${g.name}.l2sp_anchor`, dtype, [groupSize(g)])) : null;
 
   const body = (sb: GraphBuilder, k: Value | number, st: StepState) => {
     const pick = (v: Value) => (typeof k === 'number' ? b.reshape(v, v.shape.slice(1)) : sb.gather(v, k));
-    return stepBody(sb, cfg, groups, st, frozen, pick(ids), pick(targets), pick(lr), pick(step), key && pick(key));
+    return stepBody(sb, cfg, groups, st, frozen, pick(ids), pick(targets), pick(lr), pick(step), key && pick(key), anchors);
   };
   const initial: StepState = { params: gIn.map((g) => g.params), state: gIn.map((g) => g.state) };
   let loss: Value, gradNorm: Value, final: StepState;
@@ -120,12 +143,12 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
   return {
     graph: b.graph,
     outputs: { loss, gradNorm, groups: outGroups },
-    inputs: { groups: gIn, frozen, ids, targets, lr, step, dropoutKey: key },
+    inputs: { groups: gIn, frozen, ids, targets, lr, step, dropoutKey: key, l2spAnchors: anchors },
   };
 }
 
 function stepBody(b: GraphBuilder, cfg: TrainStepConfig, groups: ParamGroup[], st: StepState, frozen: Map<string, Value>,
-  ids: Value, targets: Value, lr: Value, t: Value, key: Value | null): { next: StepState; loss: Value; gradNorm: Value } {
+  ids: Value, targets: Value, lr: Value, t: Value, key: Value | null, anchors: Value[] | null): { next: StepState; loss: Value; gradNorm: Value } {
   const { dtype } = cfg;
   const A = cfg.microBatches;
   // Views of each parameter inside its group's flat buffer.
@@ -185,7 +208,8 @@ function stepBody(b: GraphBuilder, cfg: TrainStepConfig, groups: ParamGroup[], s
   const next: StepState = { params: [], state: [] };
   groups.forEach((g, gi) => {
     const glr = g.lrScale === 1 ? lr : b.mul(lr, b.scalar(g.lrScale, dtype));
-    const u = optimizerUpdate(b, cfg.optimizer, st.params[gi], flatGrads[gi], st.state[gi], glr, t, g.weightDecay, clip);
+    const pull = anchors ? { anchor: anchors[gi], weight: cfg.l2sp! } : null;
+    const u = optimizerUpdate(b, cfg.optimizer, st.params[gi], flatGrads[gi], st.state[gi], glr, t, g.weightDecay, clip, pull);
     next.params.push(u.params);
     next.state.push(u.state);
   });

@@ -48,13 +48,18 @@ export interface TrainingArguments {
   evalSteps: number;
   /** Stop after this many evaluations without a better validation loss (0: never). */
   earlyStoppingPatience: number;
+  /**
+   * L2-SP (ours; not an HF argument): lambda of a decoupled pull of every trained weight toward its
+   * pretrained value, w -= lr * lambda * (w - w0) per step (0: off). A forgetting guard without replay data.
+   */
+  l2spWeight: number;
 }
 
 export const TRAINING_DEFAULTS: TrainingArguments = {
   learningRate: 5e-5, numTrainEpochs: 3, maxSteps: -1, perDeviceTrainBatchSize: 8, gradientAccumulationSteps: 1,
   weightDecay: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, maxGradNorm: 1, lrSchedulerType: 'linear',
   warmupSteps: 0, loggingSteps: 1, seed: 42, dropout: null, optim: 'adamw', sgdMomentum: 0, shuffle: false,
-  device: 'cpu', threads: 0, saveSteps: 500, evalSteps: 0, earlyStoppingPatience: 0,
+  device: 'cpu', threads: 0, saveSteps: 500, evalSteps: 0, earlyStoppingPatience: 0, l2spWeight: 0,
 };
 
 export interface EvalMetrics {
@@ -77,7 +82,7 @@ export interface StepMetrics {
 
 export interface TrainJob {
   model: CausalLM;
-  /** Initial weights by HF name (every model parameter). */
+  /** Initial weights by HF name (every model parameter); also L2-SP's w0, so a resume passes the same pretrained weights. */
   weights: Map<string, Float32Array>;
   data: PreparedDataset;
   args: TrainingArguments;
@@ -182,6 +187,9 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const initial = job.lora ? new Map([...job.weights, ...initLora(loraTgts, job.lora.rank, args.seed)]) : job.weights;
   const merged = (w: Map<string, Float32Array>) => (job.lora ? mergeLora(w, loraTgts, job.lora) : w);
   if (!trainable.length) throw new Error('every parameter is frozen: nothing to train');
+  const l2sp = args.l2spWeight ?? 0;
+  if (!(Number.isFinite(l2sp) && l2sp >= 0)) throw new RangeError(`the L2-SP weight must be a number >= 0, got ${l2sp}`);
+  if (l2sp > 0 && job.lora) throw new RangeError('L2-SP pulls trained weights toward their pretrained values; with LoRA those weights are frozen and the adapters have none: set the L2-SP weight to 0 or use another strategy');
   const nTrain = data.indices('train').length;
   if (!nTrain) throw new Error(`the prepared dataset ${data.dir} has no training examples`);
 
@@ -201,7 +209,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const cfg: TrainStepConfig = {
     dtype: 'float32', groups: parameterGroups(trainable, args.weightDecay, job.lrScale), frozen,
     batchSize: B, seqLen: T, microBatches: A, stepsPerRun: 1, optimizer, maxGradNorm: args.maxGradNorm,
-    dropout: dropout === null || dropout > 0, layout: 'tensors',
+    dropout: dropout === null || dropout > 0, layout: 'tensors', l2sp,
     forward: (c, p, ids) => model.forward(c, p, ids, dropout === null ? undefined : { embd: dropout, attn: dropout, resid: dropout }),
     ...(job.lora ? { lora: loraTgts.map((t) => ({ weight: t.weight, A: t.A, B: t.B, scale: job.lora!.alpha / job.lora!.rank })) } : {}),
   };
@@ -247,7 +255,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     if (len !== T + 1) throw new Error(`the replay corpus ${job.replay!.data.dir} is packed in sequences of ${len} tokens; this run needs ${T + 1} (prepare it with --seq-length ${T + 1})`);
     log(`replay: ${Br} of every ${B} rows from ${n} general-text sequences`);
   }
-  log(`training ${trainable.length} tensors (${frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}`);
+  log(`training ${trainable.length} tensors (${frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}${l2sp ? `, L2-SP toward the pretrained weights (lambda ${l2sp})` : ''}`);
 
   const nVal = data.indices('validation').length;
   if (args.evalSteps > 0 && !nVal) log('no validation split: validation loss and early stopping are off');
