@@ -29,6 +29,13 @@ export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS, TIED_EMBEDDING_LR_RULE, layerwiseGroupsDescription } from './train/strategies';
 export { SAFE_PRESET, fineTune, type FineTuneJob } from './train/fineTuneRun';
 export { loadTrainedRun, saveRunAsHf, type TrainedRun } from './train/runFiles';
+
+// Run folders: config.json, status.json, metrics.jsonl (one schema, checked readers)
+export { RUN_FILES, RunFolderError, type RunFolderProblem } from './runs/runFolder';
+export { RUN_CONFIG_VERSION, RUN_FORMAT, readRunConfig, type BaseModelRef, type ExperimentLink, type RunConfig, type RunDescription } from './runs/runConfig';
+export { RUN_STATES, readRunStatus, writeRunStatus, type RunState, type RunStatus, type RunStatusReport } from './runs/runStatus';
+export { readEvalMetrics, readMetrics, truncateMetricsAfter } from './runs/metricsLog';
+export type { EvalMetrics, StepMetrics } from './train/trainer';
 export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
 export { writeSafetensors } from './checkpoint/safetensors';
 export { Decoder, generate } from './generate/generator';

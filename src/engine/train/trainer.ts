@@ -1,7 +1,7 @@
 // The training loop: batches from a prepared dataset -> compiled step -> metrics and checkpoints
 // in a run folder of plain files (config.json, metrics.jsonl, checkpoint/).
 
-import { mkdirSync, writeFileSync, renameSync, appendFileSync, existsSync, rmSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, appendFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CausalLM } from '../models/causalLM';
 import { ParamShape } from '../models/nn';
@@ -16,6 +16,13 @@ import { BatchCursor, CursorPosition } from './batchCursor';
 import { LossEvaluator } from './evalLoss';
 import { LoraConfig, initLora, loraParams, loraTargets, mergeLora } from './lora';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors';
+import { writeFileAtomic } from '../fsAtomic';
+import { RunDescription, writeRunConfig } from '../runs/runConfig';
+import { RunStatusRecorder, readRunStatus } from '../runs/runStatus';
+import { truncateMetricsAfter } from '../runs/metricsLog';
+import { readTrainerStateFile } from '../runs/trainerState';
+
+export { writeFileAtomic };
 
 /** Hugging Face TrainingArguments names (camelCase), with their defaults below. */
 export interface TrainingArguments {
@@ -92,7 +99,7 @@ export interface TrainJob {
   /** Learning-rate multiplier per parameter (layer-wise learning rates). */
   lrScale?: (name: string) => number;
   /** Extra settings written to config.json (model source, data source, strategy...). */
-  describe?: Record<string, unknown>;
+  describe?: RunDescription & Record<string, unknown>;
   /** Called once the step is compiled, before the first step. */
   onStart?: (info: { startStep: number; totalSteps: number }) => void;
   onStep?: (m: StepMetrics) => void;
@@ -138,13 +145,6 @@ export class RunExistsError extends Error {
   override readonly name = 'RunExistsError';
 }
 
-/** Atomic write: temp file + rename (never a half-written file). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 /**
  * Parameter groups as Hugging Face Trainer makes them: weight decay on tensors of rank >= 2 only
  * (not biases or norm weights); one group per distinct (decay, lr scale).
@@ -175,7 +175,18 @@ export function sequenceLength(ds: PreparedDataset, maxPositions: number): numbe
   return longest - 1;
 }
 
+/** Trains, keeping <runDir>/status.json current: running, then finished, stopped or failed (with the error). */
 export async function train(job: TrainJob): Promise<TrainResult> {
+  const status = new RunStatusRecorder(job.runDir);
+  try {
+    return await trainRun(job, status);
+  } catch (err) {
+    status.fail(err);
+    throw err;
+  }
+}
+
+async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<TrainResult> {
   const { model, args, runDir, data } = job;
   const log = job.onLog ?? (() => {});
   const loraTgts = job.lora ? loraTargets(model, job.lora) : [];
@@ -221,9 +232,10 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (job.resume) {
     resume = readTrainerState(ckptDir);
     if (resume.step >= totalSteps) throw new Error(`${runDir} has already run ${resume.step} of ${totalSteps} steps; give a larger --max-steps to train on`);
+    const now = readRunStatus(runDir);
+    if (now.state === 'running') throw new RunExistsError(`${runDir} is still running (process ${now.recorded!.pid} on ${now.recorded!.hostname}, step ${now.step} of ${now.totalSteps}); stop it before resuming it`);
     // Metrics logged after the checkpoint belong to steps that will run again.
-    const kept = existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as StepMetrics).step <= resume!.step) : [];
-    writeFileAtomic(metricsPath, kept.map((l) => l + '\n').join(''));
+    truncateMetricsAfter(runDir, resume.step);
   } else {
     if (existsSync(join(runDir, 'config.json')) && !job.overwrite) {
       throw new RunExistsError(`${runDir} already holds a run (config.json); choose another output folder, resume it (--resume), or overwrite it explicitly (--overwrite)`);
@@ -231,15 +243,14 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     mkdirSync(runDir, { recursive: true });
     if (existsSync(metricsPath)) rmSync(metricsPath);
   }
-  const resolved = {
+  const resolved = writeRunConfig(runDir, {
     ...job.describe,
     model: { family: model.family, parameters: model.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), trainable: trainable.map((p) => p.name).length, frozen: frozen.map((p) => p.name) },
     ...(job.lora ? { lora: { ...job.lora, adapters: loraTgts.map((t) => t.module) } } : {}),
     training: { ...args, totalSteps, stepsPerEpoch, sequenceLength: T, trainExamples: nTrain, ...(Br ? { replay: { dir: job.replay!.data.dir, ratio, rowsPerBatch: Br } } : {}) },
     data: { dir: data.dir },
-    createdAt: new Date().toISOString(),
-  };
-  writeFileAtomic(join(runDir, 'config.json'), JSON.stringify(resolved, null, 2) + '\n');
+  }, { resume: job.resume });
+  status.start(resume?.step ?? 0, resolved.training.totalSteps);
 
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), initial, {
     device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m),
@@ -292,6 +303,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const replay = Br ? new BatchCursor(job.replay!.data, 'train', { batchSize: Br, seqLength: T, shuffle: true, seed: args.seed + 1 }, resume?.replay ?? undefined) : null;
   let step = resume?.step ?? 0, lastLoss = resume?.loss ?? NaN, stopped = false;
   job.onStart?.({ startStep: step, totalSteps });
+  status.heartbeat(step); // compiling the step may have taken longer than a heartbeat
   const checkpoint = async () => {
     const weights = currentWeights();
     await saveCheckpoint(ckptDir, allParams, weights, { step, ...task.position(), replay: replay?.position(), loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly, best }, runner.optimizerState(), stateNames(optimizer));
@@ -312,6 +324,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     const r = await runner.run({ inputIds: ids, targets }, [lr], [step + 1], [stepKey(args.seed, step)]).catch((err: unknown) => { throw explainStepError(err, B, T, A); });
     const ms = performance.now() - t0;
     step++;
+    status.heartbeat(step);
     lastLoss = r.loss[0];
     if (!Number.isFinite(lastLoss)) {
       throw new Error(`the loss became ${lastLoss} at step ${step} (learning rate ${lr}); lower --learning-rate or set --max-grad-norm`);
@@ -333,6 +346,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   if (stoppedEarly && best) weights = (await readCheckpointWeights(join(runDir, 'best'))) ?? weights;
   await evaluator?.release();
   await runner.release();
+  status.end(stopped ? 'stopped' : 'finished', step);
   // For LoRA the result is the merged model (what generation and export use); the checkpoint keeps the adapters.
   return { steps: step, finalLoss: lastLoss, device: runner.device, weights: merged(weights), stopped, stoppedEarly, best };
 }
@@ -362,7 +376,7 @@ export interface TrainerState {
 export function readTrainerState(ckptDir: string): TrainerState {
   const path = join(ckptDir, 'trainer_state.json');
   if (!existsSync(path)) throw new RunExistsError(`${ckptDir} has no trainer_state.json: there is no checkpoint to resume from`);
-  return JSON.parse(readFileSync(path, 'utf8')) as TrainerState;
+  return readTrainerStateFile(ckptDir);
 }
 
 /**
