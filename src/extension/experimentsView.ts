@@ -1,6 +1,9 @@
 // The Experiments view: one item per run folder, i.e. every <workspace folder>/.ftlab/runs/<run>/config.json.
-// Runs are plain files so that they can be read without the extension; this view only reads them.
+// Runs are plain files so that they can be read without the extension; this view only reads them,
+// through the engine's checked readers (config.json, status.json, metrics.jsonl).
+import { sep } from 'node:path';
 import * as vscode from 'vscode';
+import { readMetrics, readRunConfig, readRunStatus, type RunConfig, type RunState, type StepMetrics } from '../engine';
 
 export const RUNS_DIR = ['.ftlab', 'runs'] as const;
 
@@ -11,9 +14,15 @@ export interface RunEntry {
   readonly modified: number;
   /** What the run is: strategy, base model, progress and last loss (from config.json and metrics.jsonl). */
   readonly model?: string;
-  /** Set when config.json is not valid JSON: the item says so instead of disappearing. */
+  /** Running, finished, stopped or failed (status.json, judged: a dead process is stopped). */
+  readonly state?: RunState;
+  /** Why the state is what it is (a dead process, a stale heartbeat) or the error of a failed run. */
+  readonly stateDetail?: string;
+  /** Set when a run file does not check: the item says what and where instead of disappearing. */
   readonly problem?: string;
 }
+
+const STATE_ICONS: Record<RunState, string> = { running: 'sync~spin', finished: 'check', stopped: 'debug-pause', failed: 'error' };
 
 export class ExperimentsProvider implements vscode.TreeDataProvider<RunEntry>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunEntry | undefined>();
@@ -34,10 +43,12 @@ export class ExperimentsProvider implements vscode.TreeDataProvider<RunEntry>, v
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
     item.description = [run.problem ?? run.model, multiRoot ? run.folder.name : undefined].filter(Boolean).join(' · ');
-    item.iconPath = new vscode.ThemeIcon(run.problem ? 'warning' : 'beaker');
-    item.tooltip = new vscode.MarkdownString(
-      `**${run.name}**\n\n${vscode.workspace.asRelativePath(run.configUri)}\n\nlast changed ${new Date(run.modified).toLocaleString()}`,
-    );
+    item.iconPath = new vscode.ThemeIcon(run.problem ? 'warning' : run.state ? STATE_ICONS[run.state] : 'beaker');
+    const state = run.state ? `\n\n${run.state}${run.stateDetail ? `: ${run.stateDetail}` : ''}` : '';
+    const tooltip = new vscode.MarkdownString();
+    tooltip.appendMarkdown(`**${run.name}**\n\n${vscode.workspace.asRelativePath(run.configUri)}\n\nlast changed ${new Date(run.modified).toLocaleString()}`);
+    tooltip.appendText(run.problem ? `\n\n${run.problem}` : state);
+    item.tooltip = tooltip;
     item.resourceUri = run.configUri;
     item.contextValue = 'finetuneLab.run';
     item.command = { command: 'vscode.open', title: 'Open run config', arguments: [run.configUri] };
@@ -67,53 +78,30 @@ async function listRuns(folder: vscode.WorkspaceFolder): Promise<RunEntry[]> {
 
 async function readRun(folder: vscode.WorkspaceFolder, name: string, configUri: vscode.Uri): Promise<RunEntry | undefined> {
   let modified: number;
-  let text: string;
   try {
     modified = (await vscode.workspace.fs.stat(configUri)).mtime;
-    text = new TextDecoder().decode(await vscode.workspace.fs.readFile(configUri));
   } catch {
     return undefined; // a folder without config.json is not a run
   }
+  const runDir = vscode.Uri.joinPath(configUri, '..').fsPath;
   try {
-    const config: unknown = JSON.parse(text);
-    let metrics = '';
-    try {
-      metrics = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(configUri, '..', 'metrics.jsonl')));
-    } catch {
-      // not started yet
-    }
-    return { name, folder, configUri, modified, model: summarize(config, metrics) };
-  } catch {
-    return { name, folder, configUri, modified, problem: 'config.json is not valid JSON' };
+    const config = readRunConfig(runDir);
+    const status = readRunStatus(runDir);
+    const detail = status.error?.message ?? status.reason;
+    return { name, folder, configUri, modified, model: summarize(config, readMetrics(runDir).pop()), state: status.state, ...(detail ? { stateDetail: detail } : {}) };
+  } catch (err) {
+    // RunFolderError names the file (and line, field) and the fix; shown relative to the run.
+    return { name, folder, configUri, modified, problem: (err as Error).message.split(runDir + sep).join('') };
   }
-}
-
-interface RunConfigView {
-  model?: unknown;
-  strategy?: unknown;
-  baseModel?: { dir?: unknown; builtin?: unknown; family?: unknown };
-  training?: { totalSteps?: unknown };
 }
 
 /** "lora · built-in · step 120/300 · loss 1.234" from what the run folder holds. */
-export function summarize(config: unknown, metricsJsonl: string): string | undefined {
-  if (typeof config !== 'object' || config === null) return undefined;
-  const c = config as RunConfigView;
-  if (typeof c.model === 'string') return c.model;
+export function summarize(config: RunConfig, last: StepMetrics | undefined): string | undefined {
   const parts: string[] = [];
-  if (typeof c.strategy === 'string') parts.push(c.strategy);
-  const base = c.baseModel;
+  if (config.strategy) parts.push(config.strategy);
+  const base = config.baseModel;
   if (base?.builtin === true) parts.push('built-in');
-  else if (typeof base?.dir === 'string') parts.push(base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir);
-  const last = metricsJsonl.trim().split('\n').pop();
-  if (last) {
-    try {
-      const m = JSON.parse(last) as { step?: unknown; loss?: unknown };
-      if (typeof m.step === 'number') parts.push(`step ${m.step}${typeof c.training?.totalSteps === 'number' ? `/${c.training.totalSteps}` : ''}`);
-      if (typeof m.loss === 'number') parts.push(`loss ${m.loss.toFixed(3)}`);
-    } catch {
-      // a line being written
-    }
-  }
+  else if (base) parts.push(base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir);
+  if (last) parts.push(`step ${last.step}/${config.training.totalSteps}`, `loss ${last.loss.toFixed(3)}`);
   return parts.length ? parts.join(' · ') : undefined;
 }

@@ -2,10 +2,11 @@
 // with the base model and with the newest fine-tuned run of the workspace, shown after the line.
 // Generation runs in the training worker (a worker_thread), never on the extension host's thread.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
+import { readRunConfig } from '../engine';
 import { Generate, PROTOCOL_VERSION, Ready } from '../protocol/messages';
 import { RUNS_DIR } from './experimentsView';
 import { ensureTrustedForTraining } from './workspaceTrust';
@@ -39,11 +40,11 @@ function newestRun(): RunRef | undefined {
       const state = join(runs, name, 'checkpoint', 'trainer_state.json');
       if (!existsSync(state)) continue;
       try {
-        const cfg = JSON.parse(readFileSync(join(runs, name, 'config.json'), 'utf8')) as { baseModel?: { dir?: string; builtin?: boolean } };
+        const cfg = readRunConfig(join(runs, name));
         const time = statSync(state).mtimeMs;
-        if (cfg.baseModel?.dir && (!best || time > best.time)) best = { dir: join(runs, name), name, baseModel: cfg.baseModel.builtin ? 'builtin' : cfg.baseModel.dir, time };
+        if (cfg.baseModel && (!best || time > best.time)) best = { dir: join(runs, name), name, baseModel: cfg.baseModel.builtin ? 'builtin' : cfg.baseModel.dir, time };
       } catch {
-        // a run being written
+        // not a fine-tuning run this release can read (the Experiments view shows why)
       }
     }
   }

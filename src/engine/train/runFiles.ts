@@ -1,7 +1,7 @@
 // Reading a run folder back: its base model, and its trained weights as a plain model (the best
 // weights when early stopping ended it; LoRA adapters merged). Used by export and by generation.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/checkpointError';
 import { HfModel, loadHfModel, saveHfModel } from '../checkpoint/hfModel';
@@ -9,6 +9,9 @@ import { readSafetensors } from '../checkpoint/safetensors';
 import { CausalLM } from '../models/causalLM';
 import { causalLMFromHf } from '../models/hfCausalLM';
 import { LoraConfig, LoraTarget, loraTargets, mergeLora } from './lora';
+import { RUN_FILES } from '../runs/runFolder';
+import { readRunConfig } from '../runs/runConfig';
+import { readCheckpointSummary } from '../runs/trainerState';
 
 export interface TrainedRun {
   runDir: string;
@@ -26,17 +29,18 @@ export interface TrainedRun {
 }
 
 export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {
-  const cfgPath = join(runDir, 'config.json');
-  if (!existsSync(cfgPath)) throw new CheckpointError(`${runDir} is not a run folder: it has no config.json (run \`ftlab train\` first)`, runDir);
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { baseModel?: { dir?: string }; lora?: LoraConfig };
+  const cfg = readRunConfig(runDir);
   const baseModelDir = cfg.baseModel?.dir;
-  if (!baseModelDir) throw new CheckpointError(`${cfgPath} does not name its base model (baseModel.dir)`, cfgPath);
-  const statePath = join(runDir, 'checkpoint', 'trainer_state.json');
-  if (!existsSync(join(runDir, 'checkpoint', 'model.safetensors')) || !existsSync(statePath)) {
+  if (!baseModelDir) {
+    const cfgPath = join(runDir, RUN_FILES.config);
+    throw new CheckpointError(`${cfgPath} does not name its base model (baseModel.dir): only a fine-tuning run (ftlab train, the extension) can be read back; a pretraining run's model is the folder given to ftlab pretrain --out`, cfgPath);
+  }
+  const ckpt = join(runDir, RUN_FILES.checkpoint);
+  if (!existsSync(join(ckpt, 'model.safetensors')) || !existsSync(join(ckpt, RUN_FILES.trainerState))) {
     throw new CheckpointError(`${runDir} has no checkpoint yet: the run has not saved one (it saves every --save-steps and at the end)`, runDir);
   }
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { stoppedEarly?: boolean; best?: { step: number } };
-  const from = state.stoppedEarly && existsSync(join(runDir, 'best', 'model.safetensors')) ? 'best' : 'checkpoint';
+  const state = readCheckpointSummary(runDir);
+  const from = state.stoppedEarly && existsSync(join(runDir, RUN_FILES.best, 'model.safetensors')) ? 'best' : 'checkpoint';
   const base = await loadHfModel(baseModelDir);
   const lm = causalLMFromHf(base.config);
   const stored = await readSafetensors(join(runDir, from, 'model.safetensors'));
