@@ -34,10 +34,14 @@ export const PACKAGE_ROOT = findPackageRoot(__dirname);
 export const BUILTIN_MODEL_DIR = join(PACKAGE_ROOT, 'assets', 'base-model');
 /** The pretraining corpus folder (its *.txt files) and its files, in the order NOTICE lists them. */
 export const BUILTIN_CORPUS_DIR = join(PACKAGE_ROOT, 'assets', 'corpus');
-export const BUILTIN_CORPUS_FILES: readonly string[] = ['facts.txt', 'stories.txt', 'factbook.txt', 'wordnet.txt']
+export const BUILTIN_CORPUS_FILES: readonly string[] = ['facts.txt', 'qa_text.txt', 'stories.txt', 'factbook.txt', 'wordnet.txt']
   .map((f) => join(PACKAGE_ROOT, 'assets', 'corpus', f));
 export const DEMO_QA_FILE = join(PACKAGE_ROOT, 'assets', 'demo', 'qa.jsonl');
 export const DEMO_GENERAL_EVAL_FILE = join(PACKAGE_ROOT, 'assets', 'demo', 'general_eval.jsonl');
+/** Held-out Q&A of the demo: facts that qa.jsonl does not ask about (the task figure). */
+export const DEMO_QA_TEST_FILE = join(PACKAGE_ROOT, 'assets', 'demo', 'qa_test.jsonl');
+/** Prose prompts on the facts qa.jsonl and qa_test.jsonl ask about: does the base model know them? */
+export const DEMO_PROSE_EVAL_FILE = join(PACKAGE_ROOT, 'assets', 'demo', 'prose_eval.jsonl');
 
 /** The weights file of the built-in model. */
 export const BUILTIN_WEIGHTS_FILE = join(BUILTIN_MODEL_DIR, 'model.safetensors');

@@ -11,14 +11,14 @@ export {
 } from './checkpoint/hub';
 export { causalLMFromHf } from './models/hfCausalLM';
 export { initWeights } from './models/init';
-export { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, readDemoQa, readGeneralEval, requireBuiltinModel } from './builtin';
+export { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, DEMO_QA_FILE, DEMO_QA_TEST_FILE, DEMO_PROSE_EVAL_FILE, readDemoQa, readGeneralEval, requireBuiltinModel } from './builtin';
 export { loadTokenizer, TokenizerError } from './tokenizer';
 
 // Data
 export { DataError, DataValidationError } from './data/dataError';
 export { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from './data/prepareDataset';
 export { prepareCorpus } from './data/prepareCorpus';
-export { corpusSource } from './data/corpusSource';
+export { corpusSource, repackedCorpus } from './data/corpusSource';
 export { PreparedDataset, type DatasetManifest, type LengthStats } from './data/preparedDataset';
 export { DEFAULT_PROMPT_TEMPLATE } from './data/promptTemplate';
 export { DATA_FORMATS, type DataFormat } from './data/recordReader';
@@ -39,6 +39,23 @@ export type { EvalMetrics, StepMetrics } from './train/trainer';
 export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
 export { writeSafetensors } from './checkpoint/safetensors';
 export { Decoder, generate } from './generate/generator';
-export { completionAccuracy, type AccuracyResult, type CompletionItem } from './eval/completionAccuracy';
+export { completionAccuracy, SAMPLING_DEFAULTS, type AccuracyResult, type AccuracyOptions, type CompletionItem, type ScoredItem, type Decoding } from './eval/completionAccuracy';
+export { exactMatch, normalizeAnswer } from './eval/exactMatch';
+export { proportion, wilsonInterval, Z_95, type Proportion } from './eval/proportion';
+export { flips, type Flips } from './eval/flips';
+export { textMetrics, type TextMetrics, type TextMetricsOptions } from './eval/textMetrics';
 export { exportOnnx } from './export/onnxExport';
 export { uniformRng } from './random';
+
+// Experiments: several strategies on one model and data set, measured before and after
+export { STRATEGY_PRESETS, LORA_LEARNING_RATE, SAFE_SETTINGS, effectiveSettings, presetSummary, type VariantSettings } from './experiment/strategyPresets';
+export { EXPERIMENT_FILE, ExperimentError, readExperiment, type ExperimentSpec, type VariantSpec, type EvalDecoding } from './experiment/experimentFile';
+export { BASELINE_FILE, buildReport, compareRunsReport, readBaseline } from './experiment/experimentReport';
+export {
+  GENERAL_PROMPTS_FILE, GENERAL_TEXT_FILE, REPORT_HTML, REPORT_JSON, createExperiment, runExperiment, runVariantInProcess, writeReport,
+  type ExperimentCallbacks, type NewExperiment, type VariantLauncher,
+} from './experiment/runExperiment';
+export { OUTCOME_FILE, readOutcome, type VariantOutcome } from './experiment/runVariant';
+export { forgetting, parseReport, parseReportText, ReportError, type ExperimentReport, type VariantReport, type BeforeAfter } from './experiment/report';
+export { renderReportHtml } from './experiment/reportHtml';
+export { formatReportTable, formatProportion } from './experiment/reportTable';

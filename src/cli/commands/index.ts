@@ -2,6 +2,7 @@
 // under commands/ and one line here.
 import type { CliCommand } from '../command';
 import { demo } from './demo';
+import { experiment } from './experiment';
 import { help } from './help';
 import { exportCommand } from './export';
 import { generate } from './generate';
@@ -15,6 +16,7 @@ export const commands: readonly CliCommand[] = [
   help,
   version,
   demo,
+  experiment,
   pull,
   prepare,
   train,

@@ -105,6 +105,8 @@ export interface FineTuneJob {
   args: TrainingArguments;
   /** Share of the data file held out for validation (0: the whole file trains). */
   validationSplit: number;
+  /** Train on this prepared data folder instead of preparing dataFile (an experiment's shared data). */
+  preparedDir?: string;
   /** General text mixed into every batch: a file or a folder of .txt files, and its share of the rows. */
   replay?: { source: string; ratio: number };
   maxLength?: number;
@@ -131,7 +133,8 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   const hf = await loadHfModel(modelDir, { onWarning: (w) => cb.onLog?.(`warning: ${w}`) });
   const model = causalLMFromHf(hf.config);
   const tokenizer = await loadTokenizer(modelDir);
-  const prepared = await prepareDataset({
+  // An experiment prepares its data once; every variant trains on the same prepared folder.
+  const prepared = job.preparedDir ? { dir: job.preparedDir, manifest: PreparedDataset.open(job.preparedDir).manifest, reused: true } : await prepareDataset({
     ...(job.validationSplit > 0 ? { source: job.dataFile, split: { validation: job.validationSplit, test: 0 }, seed: job.args.seed } : { source: { train: job.dataFile } }),
     tokenizer, outDir: join(job.runDir, 'data'), maxLength: job.maxLength ?? model.maxPositions + 1, trainOn: job.trainOnPrompt ? 'all' : 'answer',
   });

@@ -1,0 +1,157 @@
+// `ftlab experiment`: one base model, one data set, several strategies side by side, each variant in
+// a process of its own, measured before and after; prints the comparison and writes report.html.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError, type CliCommand } from '../command';
+import { choice, parseFlags, userMessage } from '../flags';
+import {
+  CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, OutOfMemoryError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
+  createExperiment, formatReportTable, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
+  type VariantLauncher,
+} from '../../engine';
+
+/** Short keys of a variant's options in `--strategies full,full:lr=1e-3:epochs=5`. */
+const OPTION_KEYS: Record<string, keyof VariantSettings> = {
+  lr: 'learningRate', epochs: 'numTrainEpochs', steps: 'maxSteps', batch: 'perDeviceTrainBatchSize', dropout: 'dropout', wd: 'weightDecay',
+  warmup: 'warmupSteps', replay: 'replayRatio', l2sp: 'l2spWeight', r: 'loraRank', alpha: 'loraAlpha',
+};
+
+const usage = `Usage: ftlab experiment --data <file> [--model <dir>] [--strategies <list>] [options] [--out <dir>]
+       ftlab experiment --resume <dir>
+
+Fine-tunes one base model on one Q&A data set with each strategy, every variant from the same base
+weights with the same data order (one --seed), each in a process of its own, and measures every
+variant before and after on held-out data: task accuracy (exact match on the test split), the
+trained questions again, general knowledge (prompts and text shipped with Fine-Tune Lab: exact
+match, perplexity, next-token accuracy). Prints the comparison and writes <dir>/report.json and
+<dir>/report.html (opens offline in any browser). Interrupted, it continues where it stopped
+(--resume): finished variants are kept, a stopped one resumes from its checkpoint.
+
+  --data <file>            Q&A data (anything \`ftlab prepare\` reads)
+  --test-data <file>       held-out Q&A for the task figure (default: --test-split of --data)
+  --test-split <x>         share of --data held out for the task figure (default 0.1; 0: none)
+  --model <dir|builtin>    a Hugging Face model folder, or the built-in model (default builtin)
+  --strategies <list>      comma-separated variants (default ${STRATEGIES.join(',')}); a variant may
+                           override its preset: full:lr=1e-3:epochs=5, lora:r=16:alpha=32
+                           keys: ${Object.keys(OPTION_KEYS).join(', ')}
+  --out <dir>              the experiment folder (default .ftlab/experiments/<time>)
+  --validation-split <x>   share of --data for validation loss and early stopping (default 0)
+  --early-stopping-patience <n>
+  --seed <n>               weights of new parameters, data order, dropout (default 0)
+  --decoding <greedy|sample> --samples <n>   evaluation decoding (sample: top-p 0.9,
+                           temperature 0.7, 20 new tokens, n seeded samples averaged; default greedy)
+  --threads <n> --device <cpu|cuda>
+  --inline                 run every variant in this process (peak memory is then not measured)
+
+Training options apply to every variant, over its preset: --learning-rate --num-train-epochs
+--max-steps --per-device-train-batch-size --dropout --weight-decay --warmup-steps --replay-ratio
+--l2sp-weight --lora-r --lora-alpha --layer-lr-multipliers e,b,h
+
+Strategy presets (\`ftlab train\` keeps Hugging Face's defaults instead):
+${STRATEGIES.map((s) => `  ${s.padEnd(18)} ${presetSummary(s)}`).join('\n')}
+  layerwise-lr: ${TIED_EMBEDDING_LR_RULE}`;
+
+const SPEC = {
+  data: 'string', 'test-data': 'string', 'test-split': 'number', model: 'string', strategies: 'string', out: 'string', resume: 'string',
+  'validation-split': 'number', 'early-stopping-patience': 'number', seed: 'number', decoding: 'string', samples: 'number', threads: 'number',
+  device: 'string', inline: 'boolean', quiet: 'boolean', 'run-variant': 'string',
+  'learning-rate': 'number', 'num-train-epochs': 'number', 'max-steps': 'number', 'per-device-train-batch-size': 'number', dropout: 'number',
+  'weight-decay': 'number', 'warmup-steps': 'number', 'replay-ratio': 'number', 'l2sp-weight': 'number', 'lora-r': 'number', 'lora-alpha': 'number',
+  'layer-lr-multipliers': 'string',
+} as const;
+
+type Flags = ReturnType<typeof parseFlags<typeof SPEC>>['flags'];
+
+export function parseVariants(list: string, common: Partial<VariantSettings>): NewExperiment['variants'] {
+  return list.split(',').map((s) => s.trim()).filter(Boolean).map((item) => {
+    const [kind, ...opts] = item.split(':');
+    if (!STRATEGIES.includes(kind as StrategyKind)) throw new UsageError(`unknown strategy '${kind}' in --strategies (one of ${STRATEGIES.join(', ')})`);
+    const overrides: Partial<VariantSettings> = { ...common };
+    for (const o of opts) {
+      const [k, v] = o.split('=');
+      const key = OPTION_KEYS[k ?? ''];
+      const n = Number(v);
+      if (!key || v === undefined || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`'${o}' in --strategies: write key=number with a key of ${Object.keys(OPTION_KEYS).join(', ')}`);
+      (overrides as Record<string, number>)[key] = n;
+    }
+    return { strategy: kind as StrategyKind, overrides };
+  });
+}
+
+function commonOverrides(f: Flags): Partial<VariantSettings> {
+  const m = f['layer-lr-multipliers']?.split(',').map(Number);
+  if (m && (m.length !== 3 || m.some((x) => !(x > 0)))) throw new UsageError('--layer-lr-multipliers takes three numbers > 0: embeddings,blocks,head (e.g. 0.1,0.5,1)');
+  const o: Partial<VariantSettings> = {
+    learningRate: f['learning-rate'], numTrainEpochs: f['num-train-epochs'], maxSteps: f['max-steps'], perDeviceTrainBatchSize: f['per-device-train-batch-size'],
+    dropout: f.dropout, weightDecay: f['weight-decay'], warmupSteps: f['warmup-steps'], replayRatio: f['replay-ratio'], l2spWeight: f['l2sp-weight'],
+    loraRank: f['lora-r'], loraAlpha: f['lora-alpha'], ...(m ? { layerLrMultipliers: m as [number, number, number] } : {}),
+  };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<VariantSettings>;
+}
+
+/** Each variant in a child process: this CLI run again with --run-variant (its peak memory is its own). */
+export const childProcessLauncher: VariantLauncher = (dir, v) => new Promise<void>((ok, fail) => {
+  const child = spawn(process.execPath, [process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name], { stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('error', fail);
+  child.on('exit', (code, signal) => (code === 0 ? ok() : fail(new Error(signal ? `its process was killed (${signal}): out of memory, or stopped from outside; run again to resume` : `its process exited with code ${code} (the message is above)`))));
+});
+
+/** Runs (or continues) an experiment and prints its table; shared by `ftlab experiment` and `ftlab demo`. */
+export async function executeExperiment(dir: string, o: { inline?: boolean; quiet?: boolean }): Promise<ExperimentReport> {
+  const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
+  const report = await runExperiment(dir, o.inline ? 'inline' : childProcessLauncher, {
+    onLog: say,
+    training: () => ({ onLog: say, onStep: (m) => { if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`); } }),
+  });
+  console.log(formatReportTable(report));
+  console.log(`report: ${join(dir, 'report.html')}`);
+  return report;
+}
+
+export const experiment: CliCommand = {
+  name: 'experiment',
+  summary: 'Compare strategies on one model and data set: accuracy before and after, report.html',
+  usage,
+  async run(argv) {
+    const { flags: f, positionals } = parseFlags(argv, SPEC);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
+    try {
+      if (f['run-variant']) {
+        // The child side of childProcessLauncher.
+        if (!f.resume) throw new UsageError('--run-variant needs --resume <experiment dir>');
+        await runVariantInProcess(f.resume, f['run-variant'], {
+          onLog: (s) => say(`  ${s}`),
+          onStep: (m) => { if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`); },
+        });
+        return 0;
+      }
+      let dir: string;
+      if (f.resume) {
+        dir = resolve(f.resume);
+        if (!existsSync(join(dir, 'experiment.json'))) throw new UsageError(`${dir} holds no experiment.json to resume`);
+      } else {
+        if (!f.data) throw new UsageError('--data is required (or --resume <dir>)');
+        dir = resolve(f.out ?? join('.ftlab', 'experiments', new Date().toISOString().replace(/[:.]/g, '-')));
+        const decoding = choice('decoding', f.decoding, ['greedy', 'sample'] as const, 'greedy');
+        await createExperiment({
+          dir, baseModel: f.model && f.model !== 'builtin' ? resolve(f.model) : 'builtin', dataFile: f.data, testFile: f['test-data'] ?? null,
+          testSplit: f['test-split'], validationSplit: f['validation-split'], earlyStoppingPatience: f['early-stopping-patience'], seed: f.seed,
+          variants: parseVariants(f.strategies ?? STRATEGIES.join(','), commonOverrides(f)),
+          decoding: decoding === 'greedy' ? { kind: 'greedy' } : { kind: 'sample', samples: f.samples ?? 5, seed: f.seed ?? 0, topP: 0.9, temperature: 0.7, maxNewTokens: 20 },
+          device: choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu'), threads: f.threads ?? 0,
+        });
+        say(`experiment folder: ${dir}`);
+      }
+      await executeExperiment(dir, { inline: f.inline, quiet: f.quiet });
+      return 0;
+    } catch (err) {
+      const msg = userMessage(err, [CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, RunFolderError, ExperimentError, ReportError]);
+      if (msg === null) throw err;
+      process.stderr.write(`ftlab experiment: ${msg}\n`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,85 @@
+// What every part of an experiment needs, loaded the same way by the coordinating process and by each
+// variant's process: the spec, the base model, the tokenizer, the prepared data and the evaluation sets.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BUILTIN_MODEL_DIR, requireBuiltinModel } from '../builtin';
+import { HfModel, loadHfModel } from '../checkpoint/hfModel';
+import { prepareDataset } from '../data/prepareDataset';
+import { PreparedDataset } from '../data/preparedDataset';
+import { CausalLM } from '../models/causalLM';
+import { causalLMFromHf } from '../models/hfCausalLM';
+import { Tokenizer, loadTokenizer } from '../tokenizer';
+import { EvalSets, attachCategories, qaItems, readGeneralText, readPromptFile } from './evalSets';
+import { ExperimentSpec, readExperiment } from './experimentFile';
+
+export interface ExperimentContext {
+  dir: string;
+  spec: ExperimentSpec;
+  modelDir: string;
+  hf: HfModel;
+  lm: CausalLM;
+  tokenizer: Tokenizer;
+  data: PreparedDataset;
+  sets: EvalSets;
+}
+
+export const EXPERIMENT_DATA_DIR = 'data';
+
+export async function loadExperimentContext(dir: string, onLog: (s: string) => void = () => {}): Promise<ExperimentContext> {
+  const spec = readExperiment(dir);
+  const modelDir = spec.baseModel === 'builtin' ? requireBuiltinModel() : resolve(spec.baseModel);
+  const hf = await loadHfModel(modelDir, { onWarning: (w) => onLog(`warning: ${w}`) });
+  const lm = causalLMFromHf(hf.config);
+  const tokenizer = await loadTokenizer(modelDir);
+  if (spec.testFile && spec.validationSplit > 0) onLog('a test file is given: the validation share is taken from neither file (validation loss and early stopping are off)');
+  const prepared = await prepareDataset({
+    ...(spec.testFile
+      ? { source: { train: spec.dataFile, test: spec.testFile } }
+      : { source: spec.dataFile, split: { validation: spec.validationSplit, test: spec.testSplit }, seed: spec.seed }),
+    tokenizer, outDir: join(dir, EXPERIMENT_DATA_DIR), maxLength: lm.maxPositions + 1,
+  });
+  const data = PreparedDataset.open(prepared.dir);
+  const c = prepared.manifest.counts;
+  onLog(`data: ${c.train} training examples, ${c.validation} for validation, ${c.test} held out for the task figure (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
+  const ev = spec.evaluation;
+  const testItems = data.indices('test').length ? attachCategories(await qaItems(data, 'test', tokenizer), [spec.testFile ?? spec.dataFile]) : null;
+  const sets: EvalSets = {
+    task: testItems,
+    ...(testItems ? {} : { taskMissing: spec.testFile ? `${spec.testFile} has no usable examples` : 'no test split: the experiment was started with a held-out share of 0' }),
+    taskTrained: attachCategories(await qaItems(data, 'train', tokenizer, ev.trainedSample, spec.seed), [spec.dataFile]),
+    general: ev.generalPrompts ? readPromptFile(ev.generalPrompts) : null,
+    generalText: ev.generalText ? readGeneralText(ev.generalText) : null,
+    prose: ev.prosePrompts ? readPromptFile(ev.prosePrompts) : null,
+  };
+  return { dir, spec, modelDir, hf, lm, tokenizer, data, sets };
+}
+
+/** sha256 of the model's weight files (model.safetensors or its shards, in name order). */
+export async function weightsHash(modelDir: string): Promise<string | null> {
+  const files = readdirSync(modelDir).filter((f) => /^model(-\d+-of-\d+)?\.safetensors$/.test(f)).sort();
+  if (!files.length) return null;
+  const h = createHash('sha256');
+  for (const f of files) {
+    await new Promise<void>((ok, fail) => createReadStream(join(modelDir, f)).on('data', (b) => h.update(b)).on('end', ok).on('error', fail));
+  }
+  return h.digest('hex');
+}
+
+/** The base model's name: the built-in model's, or the folder's name (a Hub cache snapshot: the repo id). */
+export function baseModelName(baseModel: string): string {
+  if (baseModel === 'builtin') return 'finetune-lab/builtin-gpt2';
+  const dir = resolve(baseModel);
+  const m = /models--([^/]+)--([^/]+)\/snapshots\//.exec(dir);
+  if (m) return `${m[1]}/${m[2]}`;
+  return dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+}
+
+export function isBuiltin(baseModel: string): boolean {
+  return baseModel === 'builtin' || resolve(baseModel) === BUILTIN_MODEL_DIR;
+}
+
+export function exists(p: string | null): p is string {
+  return p !== null && existsSync(p);
+}
