@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  corpusSource, readHfConfig, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError,
+  corpusSource, repackedCorpus, readHfConfig, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError,
   prepareCorpus, PreparedDataset, DataError, DataValidationError, TRAINING_DEFAULTS, train, SCHEDULER_TYPES, type SchedulerType,
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
@@ -29,12 +29,14 @@ The run itself (config.json, metrics.jsonl) goes to <out>/run/.
   --weight-decay <x>       (default 0.1)
   --dropout <p>            (default: the config's)
   --seed <n>               weight init and data order (default 0)
+  --repack-epochs <n>      write the corpus' documents n times, each time in a new seeded order,
+                           before packing: every pass sees a document in a new context (default 1)
   --threads <n> --device <cpu|cuda>`;
 
 const SPEC = {
   'model-config': 'string', corpus: 'string', out: 'string', 'seq-length': 'number', 'max-steps': 'number', 'learning-rate': 'number',
   'per-device-train-batch-size': 'number', 'warmup-steps': 'number', 'lr-scheduler-type': 'string', 'weight-decay': 'number',
-  dropout: 'number', seed: 'number', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string',
+  dropout: 'number', seed: 'number', 'repack-epochs': 'number', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string',
 } as const;
 
 export const pretrain: CliCommand = {
@@ -57,8 +59,15 @@ export const pretrain: CliCommand = {
       if (T > model.maxPositions) throw new UsageError(`--seq-length ${T} exceeds the model's context ${model.maxPositions}`);
       const dtype = choice('dtype', f.dtype, ['F32', 'F16', 'BF16'] as const, 'F32');
       mkdirSync(out, { recursive: true });
-      const { file: source, parts } = corpusSource(resolve(f.corpus), join(out, 'corpus.txt'));
-      if (parts.length > 1) say(`corpus: ${parts.length} files joined into ${source}`);
+      const joined = corpusSource(resolve(f.corpus), join(out, 'corpus.txt'));
+      if (joined.parts.length > 1) say(`corpus: ${joined.parts.length} files joined into ${joined.file}`);
+      const epochs = f['repack-epochs'] ?? 1;
+      let source = joined.file;
+      if (epochs > 1) {
+        const r = repackedCorpus(joined.file, join(out, 'corpus-repacked.txt'), epochs, seed);
+        source = r.file;
+        say(`corpus: ${r.documents} documents written ${epochs} times in new orders (${source})`);
+      }
       const corpus = await prepareCorpus({ source, tokenizer, outDir: join(out, 'corpus.prepared'), seqLength: T + 1 });
       const data = PreparedDataset.open(corpus.dir);
       say(`corpus: ${data.indices('train').length} sequences of ${T + 1} tokens`);

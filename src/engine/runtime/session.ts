@@ -46,6 +46,9 @@ export async function createSession(model: Uint8Array, o: SessionOptions = {}): 
     // FTLAB_ORT_LOG=0..4 shows ORT's own log (0: verbose, incl. node placement per provider).
     logSeverityLevel: Number(process.env.FTLAB_ORT_LOG ?? 4) as 0 | 1 | 2 | 3 | 4,
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
+    // FTLAB_ORT_SPIN=0: intra-op threads sleep instead of spinning between ops. On a machine whose
+    // cores other processes share, spinning threads that get descheduled slowed a 2-thread step 3-5x.
+    ...(process.env.FTLAB_ORT_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
   // ORT's memory pattern pre-plans one block for all activations. On the CPU it held 2.0 GB for a
   // training step where per-tensor arena allocation holds 1.3 GB (size b), at the same speed; on
