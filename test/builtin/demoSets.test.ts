@@ -3,18 +3,21 @@
 // (recomputed here, in the corpus and in the sets).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEMO_GENERAL_EVAL_FILE, DEMO_QA_FILE, readDemoQa, readGeneralEval } from '../../src/engine/builtin';
+import { DEMO_GENERAL_EVAL_FILE, DEMO_PROSE_EVAL_FILE, DEMO_QA_FILE, DEMO_QA_TEST_FILE, PACKAGE_ROOT, readDemoQa, readGeneralEval } from '../../src/engine/builtin';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { allText, corpusText, parseNumberWords, readJsonl, sentenceStating } from './corpusText';
 
 const qa = readDemoQa();
 const general = readGeneralEval();
+const qaTest = readDemoQa(DEMO_QA_TEST_FILE);
 const OPS: Record<string, (a: number, b: number) => number> = {
   '+': (a, b) => a + b, plus: (a, b) => a + b,
   '-': (a, b) => a - b, minus: (a, b) => a - b,
   '×': (a, b) => a * b, times: (a, b) => a * b,
 };
 
-test('qa.jsonl: about 400 question/answer pairs in the default fields, no question twice', () => {
+test('qa.jsonl: about 415 question/answer pairs in the default fields, no question twice', () => {
   assert.ok(qa.length >= 380 && qa.length <= 450, `${qa.length} pairs`);
   for (const r of readJsonl(DEMO_QA_FILE)) {
     assert.deepEqual(Object.keys(r).slice(0, 2), ['question', 'answer'], 'question and answer come first');
@@ -26,16 +29,17 @@ test('qa.jsonl: about 400 question/answer pairs in the default fields, no questi
   for (const c of ['capitals', 'books', 'paintings', 'arithmetic', 'music', 'elements', 'animals']) assert.ok(categories.has(c), `no ${c} questions`);
 });
 
-test('every Q&A answer is stated in the corpus, in a sentence that names what is asked about', () => {
-  const missing = qa.filter((r) => r.category !== 'arithmetic' && !sentenceStating(r.subject, r.answer));
+test('every Q&A answer (trained and held out) is stated in the corpus, in a sentence that names what is asked about', () => {
+  const missing = [...qa, ...qaTest].filter((r) => r.category !== 'arithmetic' && !sentenceStating(r.subject, r.answer));
   assert.deepEqual(missing.map((r) => `${r.question} -> ${r.answer}`), []);
 });
 
 test('no Q&A question appears in the corpus, in any letter case', () => {
   const lower = allText.toLowerCase();
-  assert.deepEqual(qa.filter((r) => lower.includes(r.question.toLowerCase())).map((r) => r.question), []);
-  // nor in the Q&A format itself: the corpus teaches facts, fine-tuning teaches "Q: ... A: ..."
+  assert.deepEqual([...qa, ...qaTest].filter((r) => lower.includes(r.question.toLowerCase())).map((r) => r.question), []);
+  // nor in the demo's Q&A format itself: fine-tuning teaches "Q: ... A: ..."
   assert.doesNotMatch(allText, /^Q: /m);
+  assert.doesNotMatch(allText, /^A: /m);
 });
 
 test('arithmetic questions: the answer is right and its equation is in the corpus', () => {
@@ -115,4 +119,37 @@ test('parseNumberWords, the reference the word equations are checked with', () =
   assert.equal(parseNumberWords('Twelve'), 12);
   assert.equal(parseNumberWords('is'), undefined);
   assert.equal(parseNumberWords('forty-ten'), undefined);
+});
+
+test('the four fact sets are disjoint and recorded: trained, held out, general, asked in the pretraining corpus', () => {
+  const split = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'assets', 'demo', 'split.json'), 'utf8')) as Record<string, string[]>;
+  assert.deepEqual(new Set(qa.map((r) => r.fact)), new Set(split.train));
+  assert.deepEqual(new Set(qaTest.map((r) => r.fact)), new Set(split.test));
+  assert.deepEqual(new Set(general.map((r) => r.fact)), new Set(split.general));
+  const all = [...split.train!, ...split.test!, ...split.general!, ...split.pretrain!];
+  assert.equal(new Set(all).size, all.length, 'a fact is in two sets');
+  // Large enough to see a 2-point change (issue 9): 300 held-out questions, 500 general prompts.
+  assert.ok(qaTest.length >= 300 && general.length >= 500, `${qaTest.length} held out, ${general.length} general`);
+  const categories = (rows: { category: string }[]) => new Set(rows.map((r) => r.category));
+  assert.deepEqual(categories(qaTest), categories(qa), 'held-out questions cover the trained categories');
+});
+
+test('qa_text.txt asks, in its own "Question:/Answer:" wording, only about the pretraining set', () => {
+  const split = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'assets', 'demo', 'split.json'), 'utf8')) as Record<string, string[]>;
+  const text = readFileSync(join(PACKAGE_ROOT, 'assets', 'corpus', 'qa_text.txt'), 'utf8');
+  const pairs = [...text.matchAll(/^Question: (.+)\nAnswer: (.+)$/gm)];
+  assert.ok(pairs.length >= split.pretrain!.length, `${pairs.length} question lines for ${split.pretrain!.length} facts`);
+  const asked = new Set(pairs.map((m) => m[1]!.toLowerCase()));
+  for (const r of [...qa, ...qaTest]) assert.ok(!asked.has(r.question.toLowerCase()), r.question);
+  // no trained or held-out fact is asked in another wording either: same subject and answer
+  const keyOf = (q: string, a: string) => `${a.toLowerCase()}|${q.toLowerCase().replace(/[^a-z0-9 ]/g, '')}`;
+  const demoKeys = new Set([...qa, ...qaTest].map((r) => r.answer.toLowerCase()));
+  const overlap = pairs.filter((m) => demoKeys.has(m[2]!.toLowerCase()) && [...qa, ...qaTest].some((r) => r.answer.toLowerCase() === m[2]!.toLowerCase() && m[1]!.toLowerCase().includes(r.subject.toLowerCase())));
+  assert.deepEqual(overlap.map((m) => keyOf(m[1]!, m[2]!)), []);
+});
+
+test('prose_eval.jsonl: a prose prompt for every trained and held-out fact (does the base model know them?)', () => {
+  const prose = readJsonl(DEMO_PROSE_EVAL_FILE);
+  assert.deepEqual(new Set(prose.map((r) => r.fact)), new Set([...qa, ...qaTest].map((r) => r.fact)));
+  for (const r of prose) assert.ok(r.completion!.startsWith(' ') && r.completion!.includes(r.answer!), JSON.stringify(r));
 });

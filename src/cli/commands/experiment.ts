@@ -40,6 +40,11 @@ match, perplexity, next-token accuracy). Prints the comparison and writes <dir>/
   --validation-split <x>   share of --data for validation loss and early stopping (default 0)
   --early-stopping-patience <n>
   --seed <n>               weights of new parameters, data order, dropout (default 0)
+  --general-prompts <file|none>  prompt/completion JSONL of general knowledge (default: the set
+                           shipped with Fine-Tune Lab, assets/demo/general_eval.jsonl)
+  --general-text <file|none>     text for perplexity and next-token accuracy (default
+                           assets/demo/general_text.txt: never pretrained on nor replayed)
+  --trained-sample <n>     training questions asked again (default 200)
   --decoding <greedy|sample> --samples <n>   evaluation decoding (sample: top-p 0.9,
                            temperature 0.7, 20 new tokens, n seeded samples averaged; default greedy)
   --threads <n> --device <cpu|cuda>
@@ -57,6 +62,7 @@ const SPEC = {
   data: 'string', 'test-data': 'string', 'test-split': 'number', model: 'string', strategies: 'string', out: 'string', resume: 'string',
   'validation-split': 'number', 'early-stopping-patience': 'number', seed: 'number', decoding: 'string', samples: 'number', threads: 'number',
   device: 'string', inline: 'boolean', quiet: 'boolean', 'run-variant': 'string',
+  'general-prompts': 'string', 'general-text': 'string', 'trained-sample': 'number',
   'learning-rate': 'number', 'num-train-epochs': 'number', 'max-steps': 'number', 'per-device-train-batch-size': 'number', dropout: 'number',
   'weight-decay': 'number', 'warmup-steps': 'number', 'replay-ratio': 'number', 'l2sp-weight': 'number', 'lora-r': 'number', 'lora-alpha': 'number',
   'layer-lr-multipliers': 'string',
@@ -122,9 +128,14 @@ export const experiment: CliCommand = {
       if (f['run-variant']) {
         // The child side of childProcessLauncher.
         if (!f.resume) throw new UsageError('--run-variant needs --resume <experiment dir>');
+        // FTLAB_KILL_AT_STEP: the test suite's way to kill -9 a variant's process at a known step.
+        const killAt = Number(process.env.FTLAB_KILL_AT_STEP ?? 0);
         await runVariantInProcess(f.resume, f['run-variant'], {
           onLog: (s) => say(`  ${s}`),
-          onStep: (m) => { if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`); },
+          onStep: (m) => {
+            if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`);
+            if (killAt && m.step === killAt) process.kill(process.pid, 'SIGKILL');
+          },
         });
         return 0;
       }
@@ -142,11 +153,16 @@ export const experiment: CliCommand = {
           variants: parseVariants(f.strategies ?? STRATEGIES.join(','), commonOverrides(f)),
           decoding: decoding === 'greedy' ? { kind: 'greedy' } : { kind: 'sample', samples: f.samples ?? 5, seed: f.seed ?? 0, topP: 0.9, temperature: 0.7, maxNewTokens: 20 },
           device: choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu'), threads: f.threads ?? 0,
+          ...(f['general-prompts'] ? { generalPrompts: f['general-prompts'] === 'none' ? null : resolve(f['general-prompts']) } : {}),
+          ...(f['general-text'] ? { generalText: f['general-text'] === 'none' ? null : resolve(f['general-text']) } : {}),
+          trainedSample: f['trained-sample'],
         });
         say(`experiment folder: ${dir}`);
       }
-      await executeExperiment(dir, { inline: f.inline, quiet: f.quiet });
-      return 0;
+      const report = await executeExperiment(dir, { inline: f.inline, quiet: f.quiet });
+      const unfinished = report.variants.filter((v) => v.status !== 'finished');
+      if (unfinished.length) process.stderr.write(`ftlab experiment: ${unfinished.map((v) => `${v.name} ${v.status}`).join(', ')}; continue with: ftlab experiment --resume ${dir}\n`);
+      return unfinished.length ? 1 : 0;
     } catch (err) {
       const msg = userMessage(err, [CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, RunFolderError, ExperimentError, ReportError]);
       if (msg === null) throw err;
