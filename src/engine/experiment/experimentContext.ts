@@ -1,8 +1,7 @@
 // What every part of an experiment needs, loaded the same way by the coordinating process and by each
 // variant's process: the spec, the base model, the tokenizer, the prepared data and the evaluation sets.
 
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUILTIN_MODEL_DIR, requireBuiltinModel } from '../builtin';
 import { HfModel, loadHfModel } from '../checkpoint/hfModel';
@@ -54,26 +53,6 @@ export async function loadExperimentContext(dir: string, onLog: (s: string) => v
     prose: ev.prosePrompts ? readPromptFile(ev.prosePrompts) : null,
   };
   return { dir, spec, modelDir, hf, lm, tokenizer, data, sets };
-}
-
-/** sha256 of the model's weight files (model.safetensors or its shards, in name order). */
-export async function weightsHash(modelDir: string): Promise<string | null> {
-  const files = readdirSync(modelDir).filter((f) => /^model(-\d+-of-\d+)?\.safetensors$/.test(f)).sort();
-  if (!files.length) return null;
-  const h = createHash('sha256');
-  for (const f of files) {
-    await new Promise<void>((ok, fail) => createReadStream(join(modelDir, f)).on('data', (b) => h.update(b)).on('end', ok).on('error', fail));
-  }
-  return h.digest('hex');
-}
-
-/** The base model's name: the built-in model's, or the folder's name (a Hub cache snapshot: the repo id). */
-export function baseModelName(baseModel: string): string {
-  if (baseModel === 'builtin') return 'finetune-lab/builtin-gpt2';
-  const dir = resolve(baseModel);
-  const m = /models--([^/]+)--([^/]+)\/snapshots\//.exec(dir);
-  if (m) return `${m[1]}/${m[2]}`;
-  return dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
 }
 
 export function isBuiltin(baseModel: string): boolean {

@@ -9,7 +9,8 @@ import { BUILTIN_MODEL_DIR, PACKAGE_ROOT } from '../builtin';
 import { writeFileAtomic } from '../fsAtomic';
 import { FineTuneCallbacks } from '../train/fineTuneRun';
 import { StrategyKind } from '../train/strategies';
-import { ExperimentContext, baseModelName, loadExperimentContext, weightsHash } from './experimentContext';
+import { ExperimentContext, loadExperimentContext } from './experimentContext';
+import { modelIdentity } from '../checkpoint/modelIdentity';
 import { EvalDecoding, EXPERIMENT_FORMAT, EXPERIMENT_VERSION, ExperimentSpec, VariantSpec, ExperimentError, variantName, writeExperiment } from './experimentFile';
 import { ModelEvaluation, evaluateModel } from './evalSets';
 import { ExperimentReport } from './report';
@@ -65,7 +66,7 @@ export async function createExperiment(n: NewExperiment): Promise<ExperimentSpec
   const spec: ExperimentSpec = {
     format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: n.name ?? dir.split(/[\\/]/).pop()!, createdAt: new Date().toISOString(),
     baseModel: modelDir ?? 'builtin',
-    baseModelId: { name: baseModelName(n.baseModel), version: n.baseModel === 'builtin' ? packageVersion() : null, sha256: await weightsHash(modelDir ?? BUILTIN_MODEL_DIR) },
+    baseModelId: await modelIdentity(modelDir ?? 'builtin'),
     dataFile: resolve(n.dataFile), testFile: n.testFile ? resolve(n.testFile) : null, testSplit: n.testSplit ?? 0.1,
     validationSplit: n.validationSplit ?? 0, earlyStoppingPatience: n.earlyStoppingPatience ?? 0, seed: n.seed ?? 0,
     evaluation: {
@@ -79,14 +80,6 @@ export async function createExperiment(n: NewExperiment): Promise<ExperimentSpec
   };
   writeExperiment(dir, spec);
   return spec;
-}
-
-function packageVersion(): string | null {
-  try {
-    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
-  } catch {
-    return null;
-  }
 }
 
 export interface ExperimentCallbacks {

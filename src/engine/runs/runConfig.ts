@@ -27,6 +27,10 @@ export interface BaseModelRef {
   family: string;
   /** The model that ships with Fine-Tune Lab (absent in runs of `ftlab demo` and older ones). */
   builtin?: boolean;
+  /** Name, version and weights hash (checkpoint/modelIdentity.ts); absent in runs of older releases. */
+  name?: string;
+  version?: string | null;
+  sha256?: string | null;
 }
 
 /** The experiment a run belongs to: its folder and the variant this run trains. */
@@ -109,7 +113,7 @@ export const runConfigRule: Rule<RunConfig> = object<RunConfig>({
   command: optional(text),
   strategy: optional(text),
   preset: optional(text),
-  baseModel: optional(object<BaseModelRef>({ dir: nonEmptyText, family: text, builtin: optional(flag) })),
+  baseModel: optional(object<BaseModelRef>({ dir: nonEmptyText, family: text, builtin: optional(flag), name: optional(text), version: optional(nullable(text)), sha256: optional(nullable(text)) })),
   dataSource: optional(text),
   layerLrDecay: optional(finite),
   layerLrMultipliers: optional(arrayOf(finite)),

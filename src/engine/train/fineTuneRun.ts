@@ -4,6 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import { loadHfModel } from '../checkpoint/hfModel';
+import { modelIdentity } from '../checkpoint/modelIdentity';
 import { causalLMFromHf } from '../models/hfCausalLM';
 import { loadTokenizer } from '../tokenizer';
 import { prepareDataset } from '../data/prepareDataset';
@@ -166,7 +167,7 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
     isFrozen: hooks.isFrozen, lrScale: hooks.lrScale, resume: job.resume, overwrite: job.overwrite,
     describe: {
       ...job.describe, strategy: job.strategy, ...(job.strategy === 'layerwise-lr' ? layerwiseSettings(strategy) : {}),
-      baseModel: { dir: modelDir, family: hf.family, builtin }, dataSource: job.dataFile,
+      baseModel: { dir: modelDir, family: hf.family, builtin, ...(await modelIdentity(modelDir)) }, dataSource: job.dataFile,
     },
     onStart: cb.onStart, onStep: cb.onStep, onEval: cb.onEval, onLog: cb.onLog, signal: cb.signal,
   });

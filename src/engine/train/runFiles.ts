@@ -4,13 +4,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/checkpointError';
+import { modelIdentity } from '../checkpoint/modelIdentity';
+import { BUILTIN_MODEL_DIR } from '../builtin';
 import { HfModel, loadHfModel, saveHfModel } from '../checkpoint/hfModel';
 import { readSafetensors } from '../checkpoint/safetensors';
 import { CausalLM } from '../models/causalLM';
 import { causalLMFromHf } from '../models/hfCausalLM';
 import { LoraConfig, LoraTarget, loraTargets, mergeLora } from './lora';
 import { RUN_FILES } from '../runs/runFolder';
-import { readRunConfig } from '../runs/runConfig';
+import { RunConfig, readRunConfig } from '../runs/runConfig';
 import { readCheckpointSummary } from '../runs/trainerState';
 
 export interface TrainedRun {
@@ -28,9 +30,23 @@ export interface TrainedRun {
   lora?: { config: LoraConfig; targets: LoraTarget[] };
 }
 
+/**
+ * The folder of a run's base model. The built-in model is found where this installation has it (its
+ * folder moves with every install) and checked against the hash the run recorded: a run trained from
+ * an earlier built-in model cannot be read with another one's config and tokenizer.
+ */
+async function baseModelOf(runDir: string, ref: RunConfig['baseModel']): Promise<string | undefined> {
+  if (!ref?.builtin) return ref?.dir;
+  const installed = await modelIdentity('builtin');
+  if (ref.sha256 && installed.sha256 && ref.sha256 !== installed.sha256) {
+    throw new CheckpointError(`${runDir} was fine-tuned from the built-in model of Fine-Tune Lab ${ref.version ?? '(an earlier release)'} (weights sha256 ${ref.sha256.slice(0, 12)}…); the built-in model installed now (${installed.version ?? 'this release'}, ${installed.sha256.slice(0, 12)}…) is another model, so the run cannot be read with it. Its checkpoint/ folder is kept: read it with the earlier release, or fine-tune again`, runDir);
+  }
+  return BUILTIN_MODEL_DIR;
+}
+
 export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {
   const cfg = readRunConfig(runDir);
-  const baseModelDir = cfg.baseModel?.dir;
+  const baseModelDir = await baseModelOf(runDir, cfg.baseModel);
   if (!baseModelDir) {
     const cfgPath = join(runDir, RUN_FILES.config);
     throw new CheckpointError(`${cfgPath} does not name its base model (baseModel.dir): only a fine-tuning run (ftlab train, the extension) can be read back; a pretraining run's model is the folder given to ftlab pretrain --out`, cfgPath);
@@ -47,7 +63,8 @@ export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {
   const raw = new Map([...stored.tensors].map(([n, t]) => [n, t.data]));
   const lora = cfg.lora ? { config: cfg.lora, targets: loraTargets(lm, cfg.lora) } : undefined;
   const weights = lora ? mergeLora(raw, lora.targets, lora.config) : raw;
-  for (const p of lm.params) if (!weights.has(p.name)) throw new CheckpointError(`${join(runDir, from, 'model.safetensors')} has no tensor ${p.name}`, runDir);
+  const earlier = cfg.baseModel?.builtin && !cfg.baseModel.sha256 ? ': the run was probably fine-tuned from the built-in model of an earlier Fine-Tune Lab release, which had another architecture' : '';
+  for (const p of lm.params) if (!weights.has(p.name)) throw new CheckpointError(`${join(runDir, from, 'model.safetensors')} has no tensor ${p.name}${earlier}`, runDir);
   return { runDir, baseModelDir, base, lm, from, bestStep: state.best?.step, raw, weights, lora };
 }
 
