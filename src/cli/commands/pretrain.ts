@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  corpusSource, repackedCorpus, readHfConfig, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError,
+  corpusSource, repackedCorpus, readHfConfig, loadHfModel, saveHfModel, CheckpointError, causalLMFromHf, initWeights, loadTokenizer, TokenizerError,
   prepareCorpus, PreparedDataset, DataError, DataValidationError, TRAINING_DEFAULTS, train, SCHEDULER_TYPES, type SchedulerType,
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
@@ -29,6 +29,8 @@ The run itself (config.json, metrics.jsonl) goes to <out>/run/.
   --weight-decay <x>       (default 0.1)
   --dropout <p>            (default: the config's)
   --seed <n>               weight init and data order (default 0)
+  --init-from <dir>        start from this model folder's weights instead of a fresh init (continued
+                           pretraining: same config.json; a new schedule over --max-steps)
   --repack-epochs <n>      write the corpus' documents n times, each time in a new seeded order,
                            before packing: every pass sees a document in a new context (default 1)
   --threads <n> --device <cpu|cuda>`;
@@ -36,8 +38,13 @@ The run itself (config.json, metrics.jsonl) goes to <out>/run/.
 const SPEC = {
   'model-config': 'string', corpus: 'string', out: 'string', 'seq-length': 'number', 'max-steps': 'number', 'learning-rate': 'number',
   'per-device-train-batch-size': 'number', 'warmup-steps': 'number', 'lr-scheduler-type': 'string', 'weight-decay': 'number',
-  dropout: 'number', seed: 'number', 'repack-epochs': 'number', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string',
+  dropout: 'number', seed: 'number', 'repack-epochs': 'number', 'init-from': 'string', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string',
 } as const;
+
+async function startingWeights(dir: string): Promise<Map<string, Float32Array>> {
+  const hf = await loadHfModel(dir);
+  return new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
+}
 
 export const pretrain: CliCommand = {
   name: 'pretrain',
@@ -72,7 +79,7 @@ export const pretrain: CliCommand = {
       const data = PreparedDataset.open(corpus.dir);
       say(`corpus: ${data.indices('train').length} sequences of ${T + 1} tokens`);
       const res = await train({
-        model, weights: initWeights(model, seed), data, runDir: join(out, 'run'),
+        model, weights: f['init-from'] ? await startingWeights(resolve(f['init-from'])) : initWeights(model, seed), data, runDir: join(out, 'run'),
         args: {
           ...TRAINING_DEFAULTS, learningRate: f['learning-rate'] ?? 1e-3, maxSteps: f['max-steps'] ?? 2000,
           perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? 16, warmupSteps: f['warmup-steps'] ?? 100,
