@@ -4,7 +4,7 @@
 //   worker  -> host     ready, runStarted, stepMetrics, evalMetrics, runFinished, runFailed,
 //                       responses to startRun / stopRun
 //   host    -> worker   startRun, stopRun (requests: answered by id)
-//   host    -> webview  metrics
+//   host    -> webview  metrics, showReport (an experiment's or a comparison's report, redrawn whole)
 //   webview -> host     ready
 //
 // A notification is `{ method, params }`; a request adds a numeric `id`; its response is
@@ -301,4 +301,102 @@ export const Generate = new RequestType(
   'generate',
   shape<GenerateParams>({ model: isString, run: optional(isString), prompt: isString, maxNewTokens: optional(isPositiveInteger) }),
   shape<GenerateResult>({ text: isString }),
+);
+
+// ---- host -> webview: the experiment dashboard ---------------------------------------------------
+// The dashboard draws an experiment (or any runs compared) from the run folders on disk: the host
+// builds the report from the files (the engine's buildReport / compareRunsReport) and posts the
+// figures the page shows, whole, each time they change. The webview keeps `source` in its state so
+// that a reloaded window reopens the same dashboard (the serializer reads it back, checked).
+
+/** What a dashboard shows: one experiment folder, or run folders side by side ("Compare runs"). */
+export type DashboardSource =
+  | { readonly kind: 'experiment'; readonly dir: string }
+  | { readonly kind: 'runs'; readonly runDirs: readonly string[] };
+export const isDashboardSource: Check<DashboardSource> = (v): v is DashboardSource =>
+  shape<{ kind: 'experiment'; dir: string }>({ kind: oneOf('experiment'), dir: isString })(v) ||
+  shape<{ kind: 'runs'; runDirs: string[] }>({ kind: oneOf('runs'), runDirs: arrayOf(isString) })(v);
+
+/** The webview's saved state (vscode.getState/setState), handed to the serializer after a reload. */
+export interface DashboardState {
+  readonly source: DashboardSource;
+}
+export const isDashboardState = shape<DashboardState>({ source: isDashboardSource });
+
+/** A measured share with its 95% interval; `correct` may be fractional (sampled decoding). */
+export interface ShareParams {
+  readonly correct: number;
+  readonly total: number;
+  readonly fraction: number;
+  readonly low: number;
+  readonly high: number;
+}
+const isShare = shape<ShareParams>({ correct: isNumber, total: isNumber, fraction: isNumber, low: isNumber, high: isNumber });
+
+export interface BeforeAfterParams {
+  readonly before: ShareParams | null;
+  readonly after: ShareParams | null;
+  /** Why a side is null, in words. */
+  readonly missing?: string;
+}
+const nullableShare: Check<ShareParams | null> = (v): v is ShareParams | null => v === null || isShare(v);
+const isBeforeAfter = shape<BeforeAfterParams>({ before: nullableShare, after: nullableShare, missing: optional(isString) });
+const nullableNumber: Check<number | null> = (v): v is number | null => v === null || isNumber(v);
+
+export const VARIANT_STATES = ['finished', 'stopped', 'failed', 'running', 'pending'] as const;
+
+export interface DashboardVariant {
+  readonly name: string;
+  readonly strategy: string;
+  readonly status: (typeof VARIANT_STATES)[number];
+  /** The error of a failed run, or why figures are missing. */
+  readonly detail?: string;
+  readonly lossCurve: readonly { readonly step: number; readonly loss: number }[];
+  readonly general: BeforeAfterParams;
+  readonly task: BeforeAfterParams;
+  readonly steps: number;
+  readonly seconds: number;
+  readonly tokensPerSecond: number;
+  readonly peakMemoryBytes: number | null;
+  readonly trainableParameters: number;
+  /** General accuracy after minus before (a fraction; negative = forgot); null when not measured. */
+  readonly forgetting: number | null;
+}
+export const isDashboardVariant = shape<DashboardVariant>({
+  name: isString,
+  strategy: isString,
+  status: oneOf(...VARIANT_STATES),
+  detail: optional(isString),
+  lossCurve: arrayOf(shape<{ step: number; loss: number }>({ step: isStep, loss: isNumber })),
+  general: isBeforeAfter,
+  task: isBeforeAfter,
+  steps: isStep,
+  seconds: isNumber,
+  tokensPerSecond: isNumber,
+  peakMemoryBytes: nullableNumber,
+  trainableParameters: isNumber,
+  forgetting: nullableNumber,
+});
+
+export interface ShowReportParams {
+  readonly source: DashboardSource;
+  readonly title: string;
+  /** Base model, data, evaluation sets: one line. */
+  readonly subtitle: string;
+  readonly variants: readonly DashboardVariant[];
+  /** A variant is still training or being evaluated: the page says the figures are live. */
+  readonly live: boolean;
+  /** The folder could not be read (a bad file, a deleted experiment): what and where, in words. */
+  readonly problem?: string;
+}
+export const ShowReport = new NotificationType(
+  'showReport',
+  shape<ShowReportParams>({
+    source: isDashboardSource,
+    title: isString,
+    subtitle: isString,
+    variants: arrayOf(isDashboardVariant),
+    live: isBoolean,
+    problem: optional(isString),
+  }),
 );

@@ -108,3 +108,26 @@ test('PendingRequests.rejectAll fails what is still waiting', async () => {
   await assert.rejects(waiting, /worker exited/);
   assert.equal(requests.size, 0);
 });
+
+test('showReport and the dashboard state: accepted as made, after a clone; a bad source or variant is refused', async () => {
+  const { ShowReport, isDashboardState } = await import('../../src/protocol/messages');
+  const share = { correct: 3, total: 10, fraction: 0.3, low: 0.1, high: 0.6 };
+  const variant = {
+    name: 'full', strategy: 'full', status: 'finished' as const, lossCurve: [{ step: 1, loss: 2.5 }],
+    general: { before: share, after: share }, task: { before: null, after: null, missing: 'no held-out data' },
+    steps: 3, seconds: 10, tokensPerSecond: 100, peakMemoryBytes: null, trainableParameters: 5, forgetting: 0,
+  };
+  const message = ShowReport.create({ source: { kind: 'experiment', dir: '/w/.ftlab/experiments/e1' }, title: 't', subtitle: 's', variants: [variant], live: false });
+  assert.ok(ShowReport.is(structuredClone(message)));
+  assert.ok(!Metrics.is(message) && !ShowReport.is(Metrics.create({ runId: 'r1', reset: true, steps: [], evals: [] })));
+  const bad: unknown[] = [
+    { ...message, params: { ...message.params, source: { kind: 'experiment' } } },
+    { ...message, params: { ...message.params, source: { kind: 'runs', runDirs: '/a' } } },
+    { ...message, params: { ...message.params, variants: [{ ...variant, status: 'done' }] } },
+    { ...message, params: { ...message.params, variants: [{ ...variant, general: { before: { correct: 1 }, after: null } }] } },
+    { ...message, params: { ...message.params, variants: [{ ...variant, lossCurve: [{ step: -1, loss: 1 }] }] } },
+  ];
+  for (const m of bad) assert.ok(!ShowReport.is(m), JSON.stringify(m).slice(0, 200));
+  assert.ok(isDashboardState({ source: { kind: 'runs', runDirs: ['/a', '/b'] } }));
+  for (const s of [undefined, null, {}, { source: { kind: 'file', dir: '/a' } }, { source: { kind: 'experiment', dir: 3 } }]) assert.ok(!isDashboardState(s), JSON.stringify(s));
+});

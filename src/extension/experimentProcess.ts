@@ -1,0 +1,72 @@
+// An experiment run in a child process of the extension host: `ftlab experiment --resume <dir>`
+// (dist/cli.js), which itself runs each variant in a process of its own. Training never runs on the
+// host's thread, and a crash (out of memory) takes only the child with it. No vscode import: tested
+// with a stand-in script.
+//
+// The child leads a process group of its own (detached), so that stop() ends the CLI and the variant
+// process it started together; the variant's status.json then reads as stopped (its process is
+// gone) and the experiment resumes from the variant's checkpoint when run again.
+
+import { fork, type ChildProcess } from 'node:child_process';
+
+export interface ExperimentProcessEvents {
+  /** One line of the child's output (progress on stderr, the comparison table on stdout). */
+  line(text: string, stream: 'stdout' | 'stderr'): void;
+  /** The child ended: its exit code (null when killed) and whether stop() asked for it. */
+  exit(code: number | null, stopped: boolean): void;
+}
+
+export class ExperimentProcess {
+  private readonly child: ChildProcess;
+  private stopRequested = false;
+
+  constructor(cliPath: string, experimentDir: string, events: ExperimentProcessEvents, args: readonly string[] = ['experiment', '--resume', experimentDir]) {
+    this.child = fork(cliPath, [...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // In VS Code desktop the host's execPath is Electron: run it as plain Node (fork sets this too;
+      // the CLI's own variant processes inherit it).
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let rest = '';
+      this.child[stream]?.setEncoding('utf8');
+      this.child[stream]?.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split(/\r?\n/);
+        rest = lines.pop() ?? '';
+        for (const l of lines) events.line(l, stream);
+      });
+      this.child[stream]?.on('end', () => {
+        if (rest) events.line(rest, stream);
+        rest = '';
+      });
+    }
+    let ended = false;
+    const end = (code: number | null) => {
+      if (ended) return;
+      ended = true;
+      events.exit(code, this.stopRequested);
+    };
+    this.child.on('error', (err) => {
+      events.line(`could not start ${cliPath}: ${err.message}`, 'stderr');
+      end(null);
+    });
+    this.child.on('close', (code) => end(code));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Ends the experiment's processes (the CLI and its variant process); the run can be resumed. */
+  stop(): void {
+    this.stopRequested = true;
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null) return;
+    try {
+      process.kill(-pid, 'SIGTERM'); // the whole group
+    } catch {
+      this.child.kill('SIGTERM');
+    }
+  }
+}

@@ -1,0 +1,153 @@
+// What the Experiments view lists, read from the folders alone (no vscode import, so it is tested
+// without VS Code): every experiment under <workspace>/.ftlab/experiments/*/experiment.json with its
+// variants' run folders, and every standalone run (`ftlab train`) under <workspace>/.ftlab/runs/*.
+// Files are read through the engine's checked readers; a file that does not check becomes a
+// `problem` on its item (what and where) instead of making the item disappear.
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import {
+  EXPERIMENT_FILE, OUTCOME_FILE, RUN_FILES, readExperiment, readMetrics, readRunConfig, readRunStatus, type RunConfig, type StepMetrics,
+} from '../engine';
+
+export const RUNS_DIR = ['.ftlab', 'runs'] as const;
+export const EXPERIMENTS_DIR = ['.ftlab', 'experiments'] as const;
+
+/** A run's state as the view shows it: the run's own status, plus 'pending' for a variant not
+ *  started yet and 'evaluating' for a variant trained but not yet measured "after". */
+export type RunNodeState = 'running' | 'evaluating' | 'finished' | 'stopped' | 'failed' | 'pending';
+
+export interface RunNode {
+  readonly kind: 'run';
+  /** The variant's name in its experiment, or the run folder's name. */
+  readonly name: string;
+  /** The run folder, absolute. */
+  readonly dir: string;
+  /** The experiment folder it belongs to; absent for a standalone run. */
+  readonly experimentDir?: string;
+  /** Last change of config.json or status.json (ms since 1970); 0 for a pending variant. */
+  readonly modified: number;
+  /** "lora · built-in · step 120/300 · loss 1.234" from config.json and metrics.jsonl. */
+  readonly summary?: string;
+  readonly state?: RunNodeState;
+  /** Why the state is what it is (a dead process, a stale heartbeat) or the error of a failed run. */
+  readonly stateDetail?: string;
+  readonly problem?: string;
+}
+
+export interface ExperimentNode {
+  readonly kind: 'experiment';
+  readonly name: string;
+  readonly dir: string;
+  readonly modified: number;
+  /** "full, lora · 1 of 2 finished" */
+  readonly summary?: string;
+  /** The most telling state of its runs: failed > running > evaluating > stopped > pending > finished. */
+  readonly state?: RunNodeState;
+  readonly runs: readonly RunNode[];
+  readonly problem?: string;
+}
+
+export interface WorkspaceRuns {
+  /** Newest first. */
+  readonly experiments: ExperimentNode[];
+  /** Standalone runs, newest first. */
+  readonly runs: RunNode[];
+}
+
+export function listWorkspaceRuns(root: string): WorkspaceRuns {
+  const experiments = subfolders(join(root, ...EXPERIMENTS_DIR))
+    .filter((dir) => existsSync(join(dir, EXPERIMENT_FILE)))
+    .map(readExperimentNode)
+    .sort((a, b) => b.modified - a.modified);
+  const runs = subfolders(join(root, ...RUNS_DIR))
+    .filter((dir) => existsSync(join(dir, RUN_FILES.config)))
+    .map((dir) => readRunNode(dir, lastName(dir)))
+    .sort((a, b) => b.modified - a.modified);
+  return { experiments, runs };
+}
+
+/** Every run folder of the workspace (standalone and of experiments), e.g. for "the newest run". */
+export function allRunNodes(w: WorkspaceRuns): RunNode[] {
+  return [...w.experiments.flatMap((e) => e.runs), ...w.runs];
+}
+
+function subfolders(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(dir, d.name));
+  } catch {
+    return []; // not there yet
+  }
+}
+
+function lastName(dir: string): string {
+  return dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+}
+
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+const STATE_RANK: RunNodeState[] = ['failed', 'running', 'evaluating', 'stopped', 'pending', 'finished'];
+
+export function readExperimentNode(dir: string): ExperimentNode {
+  const name = lastName(dir);
+  const modified = mtime(join(dir, EXPERIMENT_FILE));
+  try {
+    const spec = readExperiment(dir);
+    const runs = spec.variants.map((v) => readRunNode(join(dir, v.runDir), v.name, dir));
+    const finished = runs.filter((r) => r.state === 'finished').length;
+    const state = STATE_RANK.find((s) => runs.some((r) => r.state === s));
+    const strategies = [...new Set(spec.variants.map((v) => v.strategy))].join(', ');
+    return {
+      kind: 'experiment', name, dir, runs, ...(state ? { state } : {}),
+      modified: Math.max(modified, ...runs.map((r) => r.modified)),
+      summary: `${strategies} · ${finished} of ${runs.length} finished`,
+    };
+  } catch (err) {
+    return { kind: 'experiment', name, dir, modified, runs: [], problem: relativeMessage(err, dir) };
+  }
+}
+
+export function readRunNode(dir: string, name: string, experimentDir?: string): RunNode {
+  const base = { kind: 'run' as const, name, dir, ...(experimentDir ? { experimentDir } : {}) };
+  const configFile = join(dir, RUN_FILES.config);
+  if (!existsSync(configFile)) return { ...base, modified: 0, state: 'pending', stateDetail: 'not started yet' };
+  const modified = Math.max(mtime(configFile), mtime(join(dir, RUN_FILES.status)));
+  try {
+    const config = readRunConfig(dir);
+    const status = readRunStatus(dir);
+    let state: RunNodeState = status.state;
+    let detail = status.error?.message ?? status.reason;
+    // A variant's "after" evaluation runs once training is finished; until outcome.json is written,
+    // it is not done (the same rule as the engine's report).
+    if (experimentDir && status.state === 'finished' && !existsSync(join(dir, OUTCOME_FILE))) {
+      state = 'evaluating';
+      detail = 'trained; measuring it after training';
+    }
+    const summary = summarize(config, readMetrics(dir).pop());
+    return { ...base, modified, state, ...(summary ? { summary } : {}), ...(detail ? { stateDetail: detail } : {}) };
+  } catch (err) {
+    return { ...base, modified, problem: relativeMessage(err, dir) };
+  }
+}
+
+/** RunFolderError names the file (and line, field) and the fix; shown relative to the folder. */
+function relativeMessage(err: unknown, dir: string): string {
+  return (err instanceof Error ? err.message : String(err)).split(dir + sep).join('');
+}
+
+/** "lora · built-in · step 120/300 · loss 1.234" from what the run folder holds. */
+export function summarize(config: RunConfig, last: StepMetrics | undefined): string | undefined {
+  const parts: string[] = [];
+  if (config.strategy) parts.push(config.strategy);
+  const base = config.baseModel;
+  if (base?.builtin === true) parts.push('built-in');
+  else if (base) parts.push(base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir);
+  if (last) parts.push(`step ${last.step}/${config.training.totalSteps}`, `loss ${last.loss.toFixed(3)}`);
+  return parts.length ? parts.join(' · ') : undefined;
+}
