@@ -1,7 +1,11 @@
-// The training dashboard (runs inside the webview): live loss curves from `metrics` batches.
-// Sends `ready` once its listener is installed; the host queues batches until then and replays the
-// run so far after a reload.
+// The dashboard (runs inside the webview): an experiment, or runs compared, from `showReport`
+// messages: the loss curves of every variant overlaid, the grouped accuracy bars (general and task,
+// before and after, per variant; counts and 95% intervals in the tooltips) and the table. Each
+// message carries the whole report; the page redraws in place, so live updates do not flicker.
+// Sends `ready` once its listener is installed; saves the source in its state for the serializer.
 import {
+  BarController,
+  BarElement,
   CategoryScale,
   Chart,
   Decimation,
@@ -14,45 +18,63 @@ import {
   Tooltip,
   type ChartDataset,
 } from 'chart.js';
-import { Metrics, PROTOCOL_VERSION, Ready, type MetricsParams, type StepMetricsParams } from '../src/protocol/messages';
+import {
+  PROTOCOL_VERSION, Ready, ShowReport, type BeforeAfterParams, type DashboardState, type DashboardVariant, type ShareParams, type ShowReportParams,
+} from '../src/protocol/messages';
 import { isChecked, registerToolkit } from './toolkit';
 
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
+declare function acquireVsCodeApi(): { postMessage(message: unknown): void; setState(state: DashboardState): void };
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Decimation, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Decimation, Legend, Tooltip);
 registerToolkit();
 
 type Point = { x: number; y: number };
-type Series = ChartDataset<'line', Point[]>;
+type LineSeries = ChartDataset<'line', Point[]>;
+type BarSeries = ChartDataset<'bar', (number | null)[]> & { shares: (ShareParams | null)[]; missing: (string | undefined)[] };
 
 const vscode = acquireVsCodeApi();
-const canvas = document.getElementById('loss-chart') as HTMLCanvasElement;
-const waiting = document.getElementById('waiting') as HTMLElement;
-const stats = document.getElementById('stats') as HTMLElement;
-const accuracy = document.getElementById('accuracy') as HTMLTableElement;
-const accuracyBody = accuracy.tBodies[0] ?? accuracy.createTBody();
-const runLabel = document.getElementById('run') as HTMLElement;
-const logScale = document.getElementById('log-scale') as HTMLElement;
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const title = $('title'), subtitle = $('subtitle'), problem = $('problem'), waiting = $('waiting'), live = $('live');
+const charts = $('charts'), notes = $('notes'), logScale = $('log-scale');
+const table = $<HTMLTableElement>('variants');
+const tableBody = table.tBodies[0] ?? table.createTBody();
+const lossCanvas = $<HTMLCanvasElement>('loss-chart');
+const accuracyCanvas = $<HTMLCanvasElement>('accuracy-chart');
 
 /** Theme colours come from VS Code's CSS variables, re-read when the theme changes. */
 function themeColor(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
-const palette = () => [
+const variantColors = () => [
   themeColor('--vscode-charts-blue', '#3794ff'),
   themeColor('--vscode-charts-orange', '#d18616'),
   themeColor('--vscode-charts-green', '#89d185'),
   themeColor('--vscode-charts-purple', '#b180d7'),
   themeColor('--vscode-charts-red', '#f14c4c'),
+  themeColor('--vscode-charts-yellow', '#cca700'),
 ];
 
-// Train loss is series 0; each eval split with a `loss` metric gets its own series.
-const train: Series = { label: 'train loss', data: [], borderWidth: 1.5, pointRadius: 0 };
-const evalSeries = new Map<string, Series>();
+/** The four bars of each variant: before is the lighter shade of its measure. */
+const BAR_SERIES = [
+  { measure: 'general', side: 'before', label: 'General, before', color: '--vscode-charts-blue', fallback: '#3794ff', alpha: 0.4 },
+  { measure: 'general', side: 'after', label: 'General, after', color: '--vscode-charts-blue', fallback: '#3794ff', alpha: 1 },
+  { measure: 'task', side: 'before', label: 'Task, before', color: '--vscode-charts-orange', fallback: '#d18616', alpha: 0.4 },
+  { measure: 'task', side: 'after', label: 'Task, after', color: '--vscode-charts-orange', fallback: '#d18616', alpha: 1 },
+] as const;
 
-const chart = new Chart(canvas, {
+function withAlpha(color: string, alpha: number): string {
+  if (alpha >= 1) return color;
+  const hex = /^#([0-9a-f]{6})$/i.exec(color);
+  if (hex) return `#${hex[1]}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  return color.replace(/^rgb\(([^)]+)\)$/, `rgba($1, ${alpha})`);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const count = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+
+const lossChart = new Chart<'line', Point[]>(lossCanvas, {
   type: 'line',
-  data: { datasets: [train] },
+  data: { datasets: [] as LineSeries[] },
   options: {
     animation: false,
     parsing: false, // data is already {x, y}: required by the decimation plugin
@@ -60,124 +82,185 @@ const chart = new Chart(canvas, {
     maintainAspectRatio: false,
     interaction: { mode: 'nearest', axis: 'x', intersect: false },
     scales: {
-      x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { precision: 0 } }, // steps are whole numbers
-      y: { type: 'linear', title: { display: true, text: 'loss' } },
+      x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { precision: 0 } },
+      y: { type: 'linear', title: { display: true, text: 'training loss' } },
     },
     plugins: {
-      decimation: { enabled: true, algorithm: 'lttb', samples: 1000 },
-      legend: { display: true },
+      decimation: { enabled: true, algorithm: 'lttb', samples: 500 },
+      legend: { display: true, labels: { boxWidth: 14, boxHeight: 2 } },
+    },
+  },
+});
+
+const accuracyChart = new Chart<'bar', (number | null)[], string>(accuracyCanvas, {
+  type: 'bar',
+  data: { labels: [] as string[], datasets: [] as BarSeries[] },
+  options: {
+    animation: false,
+    maintainAspectRatio: false,
+    scales: {
+      x: { grid: { display: false } },
+      y: { min: 0, max: 100, title: { display: true, text: 'answered correctly' }, ticks: { callback: (v) => `${v}%` } },
+    },
+    plugins: {
+      legend: { display: true, labels: { boxWidth: 14, boxHeight: 14 } },
+      tooltip: {
+        callbacks: {
+          label: (c) => {
+            const ds = c.dataset as BarSeries;
+            const p = ds.shares[c.dataIndex];
+            return p
+              ? `${ds.label}: ${pct(p.fraction)} (${count(p.correct)}/${p.total}), 95% interval ${pct(p.low)} to ${pct(p.high)}`
+              : `${ds.label}: not measured${ds.missing[c.dataIndex] ? ` (${ds.missing[c.dataIndex]})` : ''}`;
+          },
+        },
+      },
     },
   },
 });
 
 function applyTheme(): void {
-  const colors = palette();
   const foreground = themeColor('--vscode-foreground', '#cccccc');
   const grid = themeColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
-  chart.data.datasets.forEach((d, i) => {
+  const colors = variantColors();
+  lossChart.data.datasets.forEach((d, i) => {
     d.borderColor = colors[i % colors.length];
     d.backgroundColor = colors[i % colors.length];
   });
-  for (const axis of Object.values(chart.options.scales ?? {})) {
-    if (!axis) continue;
-    axis.ticks = { ...axis.ticks, color: foreground };
-    axis.grid = { ...axis.grid, color: grid };
-    if ('title' in axis && axis.title) axis.title.color = foreground;
-  }
-  if (chart.options.plugins?.legend?.labels) chart.options.plugins.legend.labels.color = foreground;
-  chart.update('none');
-}
-
-let currentRun: string | undefined;
-let last: StepMetricsParams | undefined;
-let redrawPending = false;
-
-function scheduleRedraw(): void {
-  if (redrawPending) return;
-  redrawPending = true;
-  requestAnimationFrame(() => {
-    redrawPending = false;
-    chart.update('none');
-    showStats();
+  accuracyChart.data.datasets.forEach((d, i) => {
+    const s = BAR_SERIES[i];
+    if (!s) return;
+    d.backgroundColor = withAlpha(themeColor(s.color, s.fallback), s.alpha);
+    d.borderColor = themeColor(s.color, s.fallback);
   });
+  for (const chart of [lossChart, accuracyChart] as Chart[]) {
+    for (const axis of Object.values(chart.options.scales ?? {})) {
+      if (!axis) continue;
+      axis.ticks = { ...axis.ticks, color: foreground };
+      axis.grid = { ...axis.grid, color: grid };
+      if ('title' in axis && axis.title) axis.title.color = foreground;
+    }
+    if (chart.options.plugins?.legend?.labels) chart.options.plugins.legend.labels.color = foreground;
+    chart.update('none');
+  }
 }
 
-function showStats(): void {
-  runLabel.textContent = currentRun ?? '';
-  if (!last) {
-    stats.textContent = '';
-    return;
-  }
-  const parts = [
-    `step ${last.step}`,
-    `loss ${last.loss.toFixed(4)}`,
-    `lr ${last.lr.toExponential(2)}`,
-    `${Math.round(last.tokensPerSec).toLocaleString()} tokens/s`,
-  ];
-  if (last.gradNorm !== undefined) parts.push(`grad norm ${last.gradNorm.toFixed(3)}`);
-  stats.textContent = parts.join('  ·  ');
+function drawLoss(variants: readonly DashboardVariant[]): void {
+  // Keep each dataset object (matched by name) so hidden-by-legend series stay hidden across updates.
+  const old = new Map(lossChart.data.datasets.map((d) => [d.label, d]));
+  lossChart.data.datasets = variants.map((v) => {
+    const d: LineSeries = old.get(v.name) ?? { label: v.name, data: [], borderWidth: 1.75, pointRadius: 0, pointHoverRadius: 3 };
+    d.data = v.lossCurve.map((p) => ({ x: p.step, y: p.loss }));
+    // A curve of a few steps is easier to read with its points marked.
+    d.pointRadius = v.lossCurve.length <= 20 ? 3 : 0;
+    return d;
+  });
+  lossCanvas.dataset.series = variants.map((v) => `${v.name}:${v.lossCurve.length}`).join(' ');
 }
 
-const TASK_NAMES: Record<string, string> = { qa: 'Q&A (held out)', general: 'general knowledge' };
-
-/** One row of the before/after table: accuracy measured on held-out data by the worker. */
-function showAccuracy(task: string, before: number, after: number, count: number | undefined): void {
-  accuracy.hidden = false;
-  const id = `accuracy-${task}`;
-  let row = document.getElementById(id) as HTMLTableRowElement | null;
-  if (!row) {
-    row = accuracyBody.insertRow();
-    row.id = id;
-    for (let k = 0; k < 4; k++) row.insertCell();
-  }
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  row.cells[0].textContent = TASK_NAMES[task] ?? task;
-  row.cells[1].textContent = pct(before);
-  row.cells[2].textContent = pct(after);
-  row.cells[3].textContent = count === undefined ? '' : `${count} items`;
+function drawAccuracy(variants: readonly DashboardVariant[]): void {
+  accuracyChart.data.labels = variants.map((v) => v.name);
+  accuracyChart.data.datasets = BAR_SERIES.map((s) => {
+    const pairs: BeforeAfterParams[] = variants.map((v) => v[s.measure]);
+    const shares = pairs.map((p) => p[s.side]);
+    return {
+      label: s.label, shares, missing: pairs.map((p) => (p[s.side] ? undefined : p.missing)),
+      data: shares.map((p) => (p ? 100 * p.fraction : null)),
+      borderWidth: 1, borderRadius: 2, categoryPercentage: 0.8, barPercentage: 0.9,
+    };
+  });
+  // Leave room above the highest interval; a scale of 0-100% makes small figures unreadable.
+  const highest = Math.max(0, ...variants.flatMap((v) => [v.general.before, v.general.after, v.task.before, v.task.after]).map((p) => p?.high ?? 0));
+  const y = accuracyChart.options.scales?.y;
+  if (y) y.max = Math.min(100, Math.max(10, Math.ceil(highest * 10 + 0.5) * 10));
+  accuracyCanvas.dataset.bars = BAR_SERIES.map((s, i) => `${s.measure}-${s.side}:${accuracyChart.data.datasets[i].data.map((x) => (x === null ? 'n/a' : (x as number).toFixed(1))).join(',')}`).join(' ');
 }
 
-function seriesFor(split: string): Series {
-  let series = evalSeries.get(split);
-  if (!series) {
-    series = { label: `${split} loss`, data: [], borderWidth: 1.5, pointRadius: 2 };
-    evalSeries.set(split, series);
-    chart.data.datasets.push(series);
-    applyTheme();
-  }
-  return series;
+function share(p: ShareParams | null): string {
+  return p ? `${pct(p.fraction)} (${count(p.correct)}/${p.total})` : '—';
 }
 
-function onMetrics(batch: MetricsParams): void {
-  if (batch.reset || batch.runId !== currentRun) {
-    currentRun = batch.runId;
-    last = undefined;
-    train.data = [];
-    evalSeries.clear();
-    chart.data.datasets = [train];
-    accuracyBody.replaceChildren();
-    accuracy.hidden = true;
+function beforeAfter(p: BeforeAfterParams): string {
+  return p.before || p.after ? `${share(p.before)} → ${share(p.after)}` : '—';
+}
+
+function duration(seconds: number): string {
+  if (!seconds) return '—';
+  return seconds < 90 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+function bytes(n: number | null): string {
+  return n === null ? '—' : `${(n / 2 ** 20).toFixed(0)} MiB`;
+}
+
+function drawTable(variants: readonly DashboardVariant[]): void {
+  tableBody.replaceChildren();
+  const footnotes = new Map<string, number>();
+  for (const v of variants) {
+    const row = tableBody.insertRow();
+    row.dataset.variant = v.name;
+    const cells = [
+      v.name,
+      v.status,
+      String(v.steps),
+      duration(v.seconds),
+      v.tokensPerSecond ? Math.round(v.tokensPerSecond).toLocaleString() : '—',
+      bytes(v.peakMemoryBytes),
+      v.trainableParameters ? v.trainableParameters.toLocaleString() : '—',
+      beforeAfter(v.general),
+      beforeAfter(v.task),
+      v.forgetting === null ? '—' : `${v.forgetting >= 0 ? '+' : '−'}${(100 * Math.abs(v.forgetting)).toFixed(1)} pts`,
+    ];
+    cells.forEach((text, i) => {
+      const cell = row.insertCell();
+      cell.textContent = text;
+      if (i >= 2) cell.className = 'num';
+    });
+    row.cells[1].className = `status ${v.status}`;
+    if (v.forgetting !== null) row.cells[9].classList.add(v.forgetting < 0 ? 'worse' : 'better');
+    row.cells[0].title = v.strategy;
+    if (v.detail && v.status !== 'finished') {
+      let n = footnotes.get(v.detail);
+      if (n === undefined) footnotes.set(v.detail, (n = footnotes.size + 1));
+      const mark = document.createElement('sup');
+      mark.textContent = String(n);
+      row.cells[1].append(' ', mark);
+      row.cells[1].title = v.detail;
+    }
   }
-  for (const s of batch.steps) train.data.push({ x: s.step, y: s.loss });
-  for (const e of batch.evals) {
-    const loss = e.metrics.loss;
-    if (loss !== undefined) seriesFor(e.split).data.push({ x: e.step, y: loss });
-    const before = e.metrics.accuracyBefore, after = e.metrics.accuracyAfter;
-    if (before !== undefined && after !== undefined) showAccuracy(e.split, before, after, e.metrics.count);
-  }
-  last = batch.steps.at(-1) ?? last;
-  waiting.hidden = train.data.length > 0 || evalSeries.size > 0;
-  scheduleRedraw();
+  notes.replaceChildren(...[...footnotes].map(([text, n]) => {
+    const line = document.createElement('div');
+    line.textContent = `${n}. ${text}`;
+    return line;
+  }));
+}
+
+function onReport(r: ShowReportParams): void {
+  vscode.setState({ source: r.source });
+  title.textContent = r.title;
+  subtitle.textContent = r.subtitle;
+  problem.hidden = !r.problem;
+  problem.textContent = r.problem ?? '';
+  live.hidden = !r.live;
+  const any = r.variants.length > 0;
+  waiting.hidden = any || !!r.problem;
+  charts.hidden = !any;
+  table.hidden = !any;
+  drawLoss(r.variants);
+  drawAccuracy(r.variants);
+  drawTable(r.variants);
+  applyTheme();
+  document.body.dataset.report = r.live ? 'live' : 'ready';
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  if (Metrics.is(event.data)) onMetrics(event.data.params);
+  if (ShowReport.is(event.data)) onReport(event.data.params);
 });
 
 logScale.addEventListener('change', () => {
-  const y = chart.options.scales?.y;
+  const y = lossChart.options.scales?.y;
   if (y) y.type = isChecked(logScale) ? 'logarithmic' : 'linear';
-  chart.update('none');
+  lossChart.update('none');
 });
 
 new MutationObserver(applyTheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });

@@ -1,16 +1,17 @@
-// The training dashboard: one webview panel (createOrShow), restored after a reload by a serializer.
-// The webview's script sends `ready` each time it loads (first open, and again after being hidden,
-// since the panel does not keep its context); until then nothing is posted, and on `ready` it gets
-// the current run so far in one `reset` batch.
+// The dashboard: one webview panel (createOrShow) showing an experiment, or runs compared, drawn from
+// the run folders on disk (dashboardReport.ts), so closing and reopening it, or reloading the window,
+// shows the same. While a variant runs, the host rebuilds the report every POLL_MS and posts it when
+// it changed (the file watcher in extension.ts also asks for a refresh when a run file changes).
+// The webview sends `ready` each time it loads (first open, and again after being hidden, since the
+// panel does not keep its context); until then nothing is posted. It saves the source in its state,
+// which the serializer reads back (checked) after a reload.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { Metrics, PROTOCOL_VERSION, Ready, type MetricsParams } from '../protocol/messages';
+import { PROTOCOL_VERSION, Ready, ShowReport, type DashboardSource, type ShowReportParams } from '../protocol/messages';
+import { dashboardReport, runsTitle } from './dashboardReport';
 
-interface RunSoFar {
-  runId: string;
-  steps: MetricsParams['steps'][number][];
-  evals: MetricsParams['evals'][number][];
-}
+/** How often a live dashboard rereads the folders (a report from files is cheap: no model loaded). */
+const POLL_MS = 1000;
 
 export class DashboardPanel {
   static readonly viewType = 'finetuneLab.dashboard';
@@ -18,30 +19,29 @@ export class DashboardPanel {
 
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
-  private run: RunSoFar | undefined;
+  private lastPosted = '';
+  private timer: NodeJS.Timeout | undefined;
 
-  static createOrShow(extensionUri: vscode.Uri): DashboardPanel {
-    if (DashboardPanel.current) {
-      DashboardPanel.current.panel.reveal();
-      return DashboardPanel.current;
+  /** Shows `source` (or, without one, what the panel shows already) in the one dashboard panel. */
+  static createOrShow(extensionUri: vscode.Uri, source?: DashboardSource): DashboardPanel {
+    const current = DashboardPanel.current;
+    if (current) {
+      current.panel.reveal();
+      if (source) current.show(source);
+      return current;
     }
-    const panel = vscode.window.createWebviewPanel(
-      DashboardPanel.viewType,
-      'Training dashboard',
-      vscode.ViewColumn.Active,
-      webviewOptions(extensionUri),
-    );
-    return (DashboardPanel.current = new DashboardPanel(panel, extensionUri));
+    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, 'Fine-Tune Lab dashboard', vscode.ViewColumn.Active, webviewOptions(extensionUri));
+    return (DashboardPanel.current = new DashboardPanel(panel, extensionUri, source));
   }
 
   /** Called by the serializer when VS Code restores a panel that was open before a reload. */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri): void {
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, source: DashboardSource | undefined): void {
     DashboardPanel.current?.dispose();
     panel.webview.options = webviewOptions(extensionUri);
-    DashboardPanel.current = new DashboardPanel(panel, extensionUri);
+    DashboardPanel.current = new DashboardPanel(panel, extensionUri, source);
   }
 
-  /** The open panel, if any: where a running training's metrics go. */
+  /** The open panel, if any. */
   static get currentPanel(): DashboardPanel | undefined {
     return DashboardPanel.current;
   }
@@ -53,6 +53,7 @@ export class DashboardPanel {
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
+    private source: DashboardSource | undefined,
   ) {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     panel.webview.html = dashboardHtml(panel.webview, extensionUri);
@@ -63,14 +64,40 @@ export class DashboardPanel {
       }),
       panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
     );
+    this.setTitle();
   }
 
-  /** Shows a batch of a run's metrics; a new runId (or reset) starts the curves over. */
-  showMetrics(batch: MetricsParams): void {
-    if (batch.reset || batch.runId !== this.run?.runId) this.run = { runId: batch.runId, steps: [], evals: [] };
-    this.run.steps.push(...batch.steps);
-    this.run.evals.push(...batch.evals);
-    if (this.ready) void this.panel.webview.postMessage(Metrics.create(batch));
+  get shown(): DashboardSource | undefined {
+    return this.source;
+  }
+
+  show(source: DashboardSource): void {
+    this.source = source;
+    this.lastPosted = '';
+    this.setTitle();
+    this.refresh();
+  }
+
+  /** Rebuilds the report from the folders; posts it when it changed; keeps polling while live. */
+  refresh(): void {
+    if (!this.source || !this.ready) return;
+    const report = dashboardReport(this.source);
+    const text = JSON.stringify(report);
+    if (text !== this.lastPosted) {
+      this.lastPosted = text;
+      void this.panel.webview.postMessage(ShowReport.create(report));
+    }
+    this.poll(report);
+  }
+
+  private poll(report: ShowReportParams): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = report.live ? setTimeout(() => this.refresh(), POLL_MS) : undefined;
+  }
+
+  private setTitle(): void {
+    const s = this.source;
+    this.panel.title = !s ? 'Fine-Tune Lab dashboard' : s.kind === 'experiment' ? `Experiment ${s.dir.split(/[\\/]/).pop()}` : runsTitle(s.runDirs);
   }
 
   private onMessage(message: unknown): void {
@@ -82,11 +109,13 @@ export class DashboardPanel {
       return;
     }
     this.ready = true;
-    if (this.run) void this.panel.webview.postMessage(Metrics.create({ ...this.run, reset: true }));
+    this.lastPosted = ''; // a new document: it has nothing yet
+    this.refresh();
   }
 
   dispose(): void {
     if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    if (this.timer) clearTimeout(this.timer);
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
@@ -120,22 +149,36 @@ function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): strin
   <meta property="csp-nonce" content="${nonce}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${style}">
-  <title>Training dashboard</title>
+  <title>Fine-Tune Lab dashboard</title>
 </head>
 <body>
   <header>
-    <h1>Training dashboard</h1>
-    <span id="run" class="run"></span>
+    <h1 id="title">Fine-Tune Lab dashboard</h1>
+    <span id="live" class="live" hidden><vscode-progress-ring></vscode-progress-ring>live</span>
+    <span class="spacer"></span>
     <vscode-checkbox id="log-scale">Log scale</vscode-checkbox>
   </header>
-  <p id="stats" class="stats" role="status" aria-live="polite"></p>
-  <table id="accuracy" class="accuracy" hidden>
-    <caption>Accuracy on held-out data, measured by generation (greedy, exact match)</caption>
-    <thead><tr><th>task</th><th>before</th><th>after</th><th></th></tr></thead>
+  <p id="subtitle" class="subtitle"></p>
+  <p id="problem" class="problem" role="alert" hidden></p>
+  <p id="waiting" class="waiting">Nothing to show yet. Run <b>Fine-tune model</b>, or click an experiment or a run in the Experiments view.</p>
+  <div id="charts" class="charts" hidden>
+    <section>
+      <h2>Training loss</h2>
+      <div class="chart"><canvas id="loss-chart" role="img" aria-label="Training loss by step, one line per variant"></canvas></div>
+    </section>
+    <section>
+      <h2>Accuracy before and after</h2>
+      <div class="chart"><canvas id="accuracy-chart" role="img" aria-label="Grouped bars: general and task accuracy before and after, per variant"></canvas></div>
+    </section>
+  </div>
+  <table id="variants" class="variants" hidden>
+    <thead><tr>
+      <th>variant</th><th>status</th><th class="num">steps</th><th class="num">time</th><th class="num">tokens/s</th><th class="num">peak memory</th>
+      <th class="num">trainable parameters</th><th class="num">general before → after</th><th class="num">task before → after</th><th class="num">forgetting</th>
+    </tr></thead>
     <tbody></tbody>
   </table>
-  <p id="waiting" class="waiting">No run is reporting yet: loss curves appear here while a run trains.</p>
-  <div class="chart"><canvas id="loss-chart" role="img" aria-label="Loss by training step"></canvas></div>
+  <p id="notes" class="notes"></p>
   <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

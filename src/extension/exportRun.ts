@@ -10,7 +10,7 @@ import { ExperimentsProvider, RunEntry } from './experimentsView';
 export async function exportRun(experiments: ExperimentsProvider, entry?: RunEntry): Promise<void> {
   const run = entry ?? (await pickRun(experiments));
   if (!run) return;
-  const runDir = vscode.Uri.joinPath(run.configUri, '..').fsPath;
+  const runDir = run.dir;
   const out = join(runDir, 'exported-hf');
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: exporting ${run.name}` }, async () => {
@@ -24,11 +24,12 @@ export async function exportRun(experiments: ExperimentsProvider, entry?: RunEnt
 }
 
 async function pickRun(experiments: ExperimentsProvider): Promise<RunEntry | undefined> {
-  const runs = (await experiments.getChildren()).filter((r) => !r.problem);
+  const runs = experiments.allRuns().filter((r) => !r.problem);
   if (!runs.length) {
-    void vscode.window.showInformationMessage('Fine-Tune Lab: no runs yet in .ftlab/runs (Fine-tune model makes one).');
+    void vscode.window.showInformationMessage('Fine-Tune Lab: no runs yet in .ftlab (Fine-tune model makes one).');
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.name, description: r.model, run: r })), { title: 'Export run' });
+  const label = (r: RunEntry) => (r.experimentDir ? `${r.experimentDir.split(/[\\/]/).pop()}/${r.name}` : r.name);
+  const picked = await vscode.window.showQuickPick(runs.map((r) => ({ label: label(r), description: r.summary, run: r })), { title: 'Export run' });
   return picked?.run;
 }

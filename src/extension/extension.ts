@@ -1,49 +1,100 @@
 // Fine-Tune Lab's extension host entry: registers the commands, the Experiments view and the
 // dashboard. Every registration goes into context.subscriptions so that deactivation undoes it.
 import * as vscode from 'vscode';
+import { isDashboardState, type DashboardSource } from '../protocol/messages';
 import { DashboardPanel } from './dashboardPanel';
-import { ExperimentsProvider, RUNS_DIR, type RunEntry } from './experimentsView';
-import { fineTune } from './fineTuneCommand';
+import { ExperimentsProvider, isExperimentEntry, isRunEntry, type ViewNode } from './experimentsView';
+import { fineTune, runExperimentInChild } from './fineTuneCommand';
 import { exportRun } from './exportRun';
 import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
+import { ensureTrustedForTraining } from './workspaceTrust';
+
+/** The run files whose changes the view and the dashboard show: a run or an experiment appearing,
+ *  its status, its steps, its evaluation; not checkpoints. */
+const WATCHED = '**/.ftlab/**/{experiment.json,baseline.json,report.json,config.json,status.json,metrics.jsonl,outcome.json}';
+/** Changes come in bursts (a step a second per variant): redraw at most this often. */
+const REFRESH_MS = 500;
 
 export function activate(context: vscode.ExtensionContext): void {
   const experiments = new ExperimentsProvider();
-  const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_DIR.join('/')}/{*,*/config.json}`);
-  const refresh = () => experiments.refresh();
+  const tree = vscode.window.createTreeView('finetuneLab.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true });
+  const output = vscode.window.createOutputChannel('Fine-Tune Lab');
+  const watcher = vscode.workspace.createFileSystemWatcher(WATCHED);
+  let pending: NodeJS.Timeout | undefined;
+  const refresh = () => {
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      experiments.refresh();
+      DashboardPanel.currentPanel?.refresh();
+    }, REFRESH_MS);
+  };
   const answers = answerDecoration();
   const prompts = new PromptTester(context.extensionUri, answers);
-  // A run folder appearing or going away, or its config.json changing; not its checkpoints and logs.
+  const openDashboard = (source?: DashboardSource) => DashboardPanel.createOrShow(context.extensionUri, source ?? newestExperiment(experiments));
 
   context.subscriptions.push(
     experiments,
-    vscode.window.createTreeView('finetuneLab.experiments', { treeDataProvider: experiments }),
+    tree,
+    output,
     watcher,
     watcher.onDidCreate(refresh),
     watcher.onDidChange(refresh),
     watcher.onDidDelete(refresh),
     vscode.workspace.onDidChangeWorkspaceFolders(refresh),
-    vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(context.extensionUri, uri instanceof vscode.Uri ? uri : undefined)),
+    { dispose: () => pending && clearTimeout(pending) },
+    vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(context.extensionUri, output, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('finetuneLab.showDashboard', () => {
-      DashboardPanel.createOrShow(context.extensionUri);
+      openDashboard(DashboardPanel.currentPanel?.shown);
     }),
-    vscode.commands.registerCommand('finetuneLab.refreshExperiments', refresh),
+    vscode.commands.registerCommand('finetuneLab.openDashboard', (node?: unknown) => {
+      if (isExperimentEntry(node)) openDashboard({ kind: 'experiment', dir: node.dir });
+      else if (isRunEntry(node)) openDashboard({ kind: 'runs', runDirs: [node.dir] });
+      else openDashboard();
+    }),
+    vscode.commands.registerCommand('finetuneLab.compareRuns', (clicked?: unknown, selected?: unknown) => {
+      const runs = compareSelection(clicked, selected, tree.selection);
+      if (runs.length < 2) {
+        void vscode.window.showInformationMessage('Fine-Tune Lab: select two or more runs in the Experiments view (Ctrl/Cmd+click), then Compare runs.');
+        return;
+      }
+      openDashboard({ kind: 'runs', runDirs: runs });
+    }),
+    vscode.commands.registerCommand('finetuneLab.resumeExperiment', async (node?: unknown) => {
+      if (!(await ensureTrustedForTraining())) return;
+      const dir = isExperimentEntry(node) ? node.dir : isRunEntry(node) ? node.experimentDir : DashboardPanel.currentPanel?.shown?.kind === 'experiment' ? DashboardPanel.currentPanel.shown.dir : undefined;
+      if (!dir) {
+        void vscode.window.showInformationMessage('Fine-Tune Lab: choose the experiment to resume in the Experiments view (right-click, Resume experiment).');
+        return;
+      }
+      await runExperimentInChild(context.extensionUri, output, dir);
+    }),
+    vscode.commands.registerCommand('finetuneLab.refreshExperiments', () => experiments.refresh()),
     vscode.commands.registerCommand('finetuneLab.exportRun', (entry?: unknown) => exportRun(experiments, isRunEntry(entry) ? entry : undefined)),
     answers,
     prompts,
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new PromptLensProvider()),
     vscode.commands.registerCommand('finetuneLab.testPrompt', (line?: unknown) => prompts.test(typeof line === 'number' ? line : undefined)),
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
-        DashboardPanel.revive(panel, context.extensionUri);
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        // The webview's saved state comes back from disk: checked like any message.
+        DashboardPanel.revive(panel, context.extensionUri, isDashboardState(state) ? state.source : undefined);
       },
     }),
     { dispose: () => DashboardPanel.disposeCurrent() },
   );
 }
 
-function isRunEntry(v: unknown): v is RunEntry {
-  return typeof v === 'object' && v !== null && 'configUri' in v && 'name' in v;
+/** The run folders to compare: VS Code passes the clicked item and the whole multi-selection. */
+function compareSelection(clicked: unknown, selected: unknown, treeSelection: readonly ViewNode[]): string[] {
+  const nodes = Array.isArray(selected) && selected.length ? selected : treeSelection.length ? treeSelection : [clicked];
+  return [...new Set(nodes.filter(isRunEntry).filter((r) => r.state !== 'pending' && !r.problem).map((r) => r.dir))];
+}
+
+/** The newest experiment of the workspace, for "Show dashboard" with nothing chosen. */
+function newestExperiment(experiments: ExperimentsProvider): DashboardSource | undefined {
+  const newest = experiments.getChildren().find(isExperimentEntry);
+  return newest ? { kind: 'experiment', dir: newest.dir } : undefined;
 }
 
 export function deactivate(): void {

@@ -1,12 +1,17 @@
-// 'Fine-tune model': dataset, base model, strategy, preset and guards, then a run in the training
-// worker with live progress, the dashboard's curves, and the run folder under .ftlab/runs/.
-import { basename } from 'node:path';
+// 'Fine-tune model': dataset, base model, one or several strategies, preset and guards; then an
+// experiment (one variant per strategy) under .ftlab/experiments/<time>, run to the end in a child
+// process (`ftlab experiment --resume <dir>`, experimentProcess.ts) with a cancellable progress
+// notification, its output in the "Fine-Tune Lab" channel, and its dashboard drawn from the folder.
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
 import { DashboardPanel } from './dashboardPanel';
-import { TrainingSession } from './trainingSession';
-import { EvalMetricsParams, JsonObject, StepMetricsParams } from '../protocol/messages';
-import { checkRepoId, hfAccessToken, pullModel } from '../engine';
+import { ExperimentProcess } from './experimentProcess';
+import { EXPERIMENTS_DIR } from './workspaceRuns';
+import {
+  REPORT_HTML, STRATEGIES, TIED_EMBEDDING_LR_RULE, checkRepoId, createExperiment, hfAccessToken, presetSummary, pullModel,
+  type NewExperiment, type StrategyKind, type VariantSettings,
+} from '../engine';
 
 /** Dataset formats the prepare step reads (no Parquet reader yet). */
 const DATASET_GLOB = '**/*.{jsonl,json,csv,tsv,txt}';
@@ -19,17 +24,32 @@ interface DatasetPick extends vscode.QuickPickItem {
 
 interface Choice<T> extends vscode.QuickPickItem { readonly value: T; }
 
-const STRATEGY_CHOICES: Choice<{ strategy: string; layerLrDecay?: number }>[] = [
-  { label: 'Full fine-tuning', description: 'every weight trains', value: { strategy: 'full' } },
-  { label: 'Frozen embeddings', description: 'feature extraction: token and position embeddings stay fixed', value: { strategy: 'frozen-embeddings' } },
-  { label: 'Layer-wise learning rates', description: 'lower layers move less (x0.8 per layer)', value: { strategy: 'layerwise-lr', layerLrDecay: 0.8 } },
-  { label: 'LoRA', description: 'the model stays frozen; rank-8 adapters train (exportable as PEFT)', value: { strategy: 'lora' } },
+const STRATEGY_LABELS: Record<StrategyKind, { label: string; description: string }> = {
+  full: { label: 'Full fine-tuning', description: 'every weight trains' },
+  'frozen-embeddings': { label: 'Frozen embeddings', description: 'feature extraction: token and position embeddings stay fixed' },
+  'layerwise-lr': { label: 'Layer-wise learning rates', description: 'embeddings 0.1x, blocks 0.5x, head 1x' },
+  lora: { label: 'LoRA', description: 'the model stays frozen; rank-8 adapters train (exportable as PEFT)' },
+};
+
+/** One item per strategy; its detail is the strategy's preset (what the experiment will train with). */
+export function strategyChoices(): Choice<StrategyKind>[] {
+  return STRATEGIES.map((kind) => ({
+    ...STRATEGY_LABELS[kind],
+    detail: kind === 'layerwise-lr' ? `${presetSummary(kind)}; ${TIED_EMBEDDING_LR_RULE}` : presetSummary(kind),
+    picked: kind === 'full',
+    value: kind,
+  }));
+}
+
+type Guards = Pick<NewExperiment, 'validationSplit' | 'earlyStoppingPatience'> & { replayRatio: number };
+const GUARD_CHOICES: Choice<Guards>[] = [
+  { label: 'Strategy presets', description: 'each strategy\'s preset as shown before, nothing added', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },
+  { label: 'Presets + general data', description: '25% of every batch replays general text against forgetting', value: { replayRatio: 0.25, validationSplit: 0, earlyStoppingPatience: 0 } },
+  { label: 'Presets + general data + early stopping', description: '10% held out for validation; stop after 3 evaluations without a better validation loss', value: { replayRatio: 0.25, validationSplit: 0.1, earlyStoppingPatience: 3 } },
 ];
-const GUARD_CHOICES: Choice<{ replayRatio: number; validationSplit: number; earlyStoppingPatience: number }>[] = [
-  { label: 'Safe preset', description: 'lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },
-  { label: 'Safe preset + general data', description: '25% of every batch replays general text against forgetting', value: { replayRatio: 0.25, validationSplit: 0, earlyStoppingPatience: 0 } },
-  { label: 'Safe preset + general data + early stopping', description: '10% held out; stop after 3 evaluations without a better validation loss', value: { replayRatio: 0.25, validationSplit: 0.1, earlyStoppingPatience: 3 } },
-];
+
+/** Experiments this window is running, by folder: one process per experiment. */
+const running = new Map<string, ExperimentProcess>();
 
 async function pick<T>(items: Choice<T>[], title: string): Promise<T | undefined> {
   return (await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true }))?.value;
@@ -61,70 +81,109 @@ async function pickBaseModel(): Promise<string | undefined> {
   }
 }
 
-export async function fineTune(extensionUri: vscode.Uri, datasetArg?: vscode.Uri): Promise<void> {
+async function pickStrategies(): Promise<StrategyKind[] | undefined> {
+  const picked = await vscode.window.showQuickPick(strategyChoices(), {
+    title: 'Fine-tune model: strategies (several make an experiment that compares them)',
+    placeHolder: 'Check one or more strategies, then press Enter',
+    canPickMany: true, ignoreFocusOut: true, matchOnDetail: true,
+  });
+  if (!picked) return undefined;
+  if (!picked.length) {
+    void vscode.window.showInformationMessage('Fine-Tune Lab: check at least one strategy.');
+    return undefined;
+  }
+  return picked.map((p) => p.value);
+}
+
+/** The settings that shape every experiment the extension starts (package.json, "finetuneLab.*"). */
+function experimentSettings(): Pick<NewExperiment, 'generalPrompts' | 'generalText' | 'decoding'> & { maxSteps: number } {
+  const c = vscode.workspace.getConfiguration('finetuneLab');
+  const path = (key: string) => c.get<string>(key, '').trim() || undefined;
+  const decoding: NewExperiment['decoding'] = c.get<string>('evaluation.decoding') === 'sample'
+    ? { kind: 'sample', samples: 5, seed: 0, topP: 0.9, temperature: 0.7, maxNewTokens: 20 }
+    : { kind: 'greedy' };
+  return { generalPrompts: path('evaluation.generalPrompts'), generalText: path('evaluation.generalText'), decoding, maxSteps: c.get<number>('experiment.maxSteps', 0) };
+}
+
+export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputChannel, datasetArg?: vscode.Uri): Promise<void> {
   if (!(await ensureTrustedForTraining())) return;
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    void vscode.window.showInformationMessage('Fine-Tune Lab: open a folder first; runs are stored in it under .ftlab/runs/.');
+    void vscode.window.showInformationMessage('Fine-Tune Lab: open a folder first; experiments are stored in it under .ftlab/experiments/.');
     return;
   }
   const dataset = datasetArg ?? (await pickDataset());
   if (!dataset) return;
   const baseModel = await pickBaseModel();
   if (!baseModel) return;
-  const strategy = await pick(STRATEGY_CHOICES, 'Fine-tune model: strategy');
-  if (!strategy) return;
-  const guards = await pick(GUARD_CHOICES, 'Fine-tune model: preset and guards against forgetting');
+  const strategies = await pickStrategies();
+  if (!strategies) return;
+  const guards = await pick(GUARD_CHOICES, 'Fine-tune model: guards against forgetting');
   if (!guards) return;
-  const name = `${basename(dataset.fsPath).replace(/\.[^.]+$/, '')}-${strategy.strategy}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
-  const runDir = vscode.Uri.joinPath(folder.uri, '.ftlab', 'runs', name).fsPath;
-  await runTraining(extensionUri, { runDir, dataFile: dataset.fsPath, baseModel, preset: 'safe', ...strategy, ...guards });
+  const { maxSteps, ...evaluation } = experimentSettings();
+  const overrides: Partial<VariantSettings> = { ...(guards.replayRatio ? { replayRatio: guards.replayRatio } : {}), ...(maxSteps > 0 ? { maxSteps } : {}) };
+  const time = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  const dir = join(vscode.Uri.joinPath(folder.uri, ...EXPERIMENTS_DIR).fsPath, time);
+  try {
+    await createExperiment({
+      dir, name: `${basename(dataset.fsPath)}: ${strategies.join(', ')}`, baseModel, dataFile: dataset.fsPath,
+      validationSplit: guards.validationSplit, earlyStoppingPatience: guards.earlyStoppingPatience,
+      variants: strategies.map((strategy) => ({ strategy, name: strategy, overrides })),
+      ...evaluation,
+    });
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Fine-Tune Lab: ${(err as Error).message}`);
+    return;
+  }
+  void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
+  await runExperimentInChild(extensionUri, output, dir);
 }
 
-/** Runs one training in a worker: progress notification (cancellable), live dashboard, final message. */
-async function runTraining(extensionUri: vscode.Uri, config: JsonObject): Promise<void> {
-  const dashboard = DashboardPanel.createOrShow(extensionUri);
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fine-Tune Lab: training', cancellable: true }, (progress, token) =>
-    new Promise<void>((resolve) => {
-      let total = 0, done = 0, first = true;
-      let pending: { steps: StepMetricsParams[]; evals: EvalMetricsParams[] } = { steps: [], evals: [] };
-      let runId = '';
-      // Coalesce step events: the webview redraws a few times a second at most.
-      const flush = () => {
-        if (!runId || (!pending.steps.length && !pending.evals.length)) return;
-        dashboard.showMetrics({ runId, reset: first, ...pending });
-        first = false;
-        pending = { steps: [], evals: [] };
-      };
-      const timer = setInterval(flush, 250);
-      const end = () => { flush(); clearInterval(timer); session.dispose(); resolve(); };
-      const session = new TrainingSession(extensionUri, {
-        started: (p) => { total = p.totalSteps; progress.report({ message: `step ${p.startStep} of ${total}` }); },
-        step: (p) => {
-          pending.steps.push(p);
-          progress.report({ increment: total ? (100 * (p.step - done)) / total : 0, message: `step ${p.step} of ${total} · loss ${p.loss.toFixed(3)}` });
-          done = p.step;
+/**
+ * Runs (or continues) the experiment in `dir` in a child process: its output in the channel, a
+ * cancellable progress notification (cancel ends the processes; the experiment can be resumed), the
+ * dashboard following the folder, and a message at the end.
+ */
+export async function runExperimentInChild(extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string): Promise<void> {
+  if (running.has(dir)) {
+    DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
+    return;
+  }
+  const name = basename(dir);
+  const dashboard = DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
+  output.appendLine(`[${new Date().toLocaleTimeString()}] experiment ${dir}`);
+  const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.js').fsPath;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: experiment ${name}`, cancellable: true },
+    (progress, token) => new Promise<{ code: number | null; stopped: boolean }>((resolve) => {
+      const child = new ExperimentProcess(cli, dir, {
+        line: (text, stream) => {
+          output.appendLine(text);
+          // Progress lines ("variant 1/2: full", "  step 10  loss 2.1", "measuring ...") on stderr.
+          if (stream === 'stderr' && text.trim()) progress.report({ message: text.trim() });
+          if (DashboardPanel.currentPanel?.shown?.kind === 'experiment') DashboardPanel.currentPanel.refresh();
         },
-        eval: (p) => pending.evals.push(p),
-        finished: (p) => {
-          end();
-          void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-          void vscode.window.showInformationMessage(`Fine-Tune Lab: fine-tuning ${p.reason === 'completed' ? 'finished' : 'stopped'} after ${p.step} steps; run ${p.runId} is in .ftlab/runs.`);
-        },
-        failed: (p) => {
-          end();
-          const where = p.file ? ` (${p.file}${p.line ? `:${p.line}` : ''})` : '';
-          void vscode.window.showErrorMessage(`Fine-Tune Lab: ${p.message}${where}${p.fix ? ` ${p.fix}` : ''}`, ...(p.file ? ['Open file'] : [])).then((a) => {
-            if (a && p.file) void vscode.window.showTextDocument(vscode.Uri.file(p.file), { selection: new vscode.Range((p.line ?? 1) - 1, 0, (p.line ?? 1) - 1, 0) });
-          });
+        exit: (code, stopped) => {
+          running.delete(dir);
+          resolve({ code, stopped });
         },
       });
-      token.onCancellationRequested(() => session.stop());
-      session.start(config).then((id) => { runId = id; }, (err: Error) => {
-        end();
-        void vscode.window.showErrorMessage(`Fine-Tune Lab: ${err.message}`);
-      });
-    }));
+      running.set(dir, child);
+      token.onCancellationRequested(() => child.stop());
+    }),
+  );
+  void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
+  if (DashboardPanel.currentPanel === dashboard) dashboard.refresh();
+  if (result.code === 0) {
+    const open = await vscode.window.showInformationMessage(`Fine-Tune Lab: experiment ${name} finished; its report is in ${vscode.workspace.asRelativePath(join(dir, REPORT_HTML))}.`, 'Show dashboard', 'Open report.html');
+    if (open === 'Show dashboard') DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
+    if (open === 'Open report.html') void vscode.env.openExternal(vscode.Uri.file(join(dir, REPORT_HTML)));
+  } else if (result.stopped) {
+    void vscode.window.showInformationMessage(`Fine-Tune Lab: experiment ${name} stopped. Resume it from the Experiments view (Resume experiment): finished variants are kept, the stopped one continues from its checkpoint.`);
+  } else {
+    const show = await vscode.window.showErrorMessage(`Fine-Tune Lab: experiment ${name} ended with an error (exit code ${result.code}); the "Fine-Tune Lab" output says what happened.`, 'Show output');
+    if (show) output.show();
+  }
 }
 
 async function pickDataset(): Promise<vscode.Uri | undefined> {

@@ -2,13 +2,13 @@
 // with the base model and with the newest fine-tuned run of the workspace, shown after the line.
 // Generation runs in the training worker (a worker_thread), never on the extension host's thread.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { readRunConfig } from '../engine';
 import { Generate, PROTOCOL_VERSION, Ready } from '../protocol/messages';
-import { RUNS_DIR } from './experimentsView';
+import { allRunNodes, listWorkspaceRuns } from './workspaceRuns';
 import { ensureTrustedForTraining } from './workspaceTrust';
 
 const Q_LINE = /^\s*Q:\s*\S/;
@@ -30,19 +30,18 @@ export class PromptLensProvider implements vscode.CodeLensProvider {
 
 interface RunRef { dir: string; name: string; baseModel: string; }
 
-/** The newest run of the workspace that has a checkpoint, with its base model. */
+/** The newest run of the workspace (standalone or of an experiment) that has a checkpoint, with its base model. */
 function newestRun(): RunRef | undefined {
   let best: (RunRef & { time: number }) | undefined;
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const runs = join(folder.uri.fsPath, ...RUNS_DIR);
-    if (!existsSync(runs)) continue;
-    for (const name of readdirSync(runs)) {
-      const state = join(runs, name, 'checkpoint', 'trainer_state.json');
-      if (!existsSync(state)) continue;
+    for (const run of allRunNodes(listWorkspaceRuns(folder.uri.fsPath))) {
+      const state = join(run.dir, 'checkpoint', 'trainer_state.json');
+      if (run.problem || !existsSync(state)) continue;
       try {
-        const cfg = readRunConfig(join(runs, name));
+        const cfg = readRunConfig(run.dir);
         const time = statSync(state).mtimeMs;
-        if (cfg.baseModel && (!best || time > best.time)) best = { dir: join(runs, name), name, baseModel: cfg.baseModel.builtin ? 'builtin' : cfg.baseModel.dir, time };
+        const name = run.experimentDir ? `${run.experimentDir.split(/[\\/]/).pop()}/${run.name}` : run.name;
+        if (cfg.baseModel && (!best || time > best.time)) best = { dir: run.dir, name, baseModel: cfg.baseModel.builtin ? 'builtin' : cfg.baseModel.dir, time };
       } catch {
         // not a fine-tuning run this release can read (the Experiments view shows why)
       }
