@@ -20,6 +20,7 @@ const REQUIRED = [
   'README.md',
   'LICENSE',
   'dist/extension.js',
+  'dist/cli.js', // Fine-tune model runs experiments in a child process: `node dist/cli.js experiment`
   'dist/webview/dashboard.js',
   'media/icon.svg',
   'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
