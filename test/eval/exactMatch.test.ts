@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exactMatch, normalizeAnswer } from '../../src/engine/eval/exactMatch';
+import { continuationMatch, exactMatch, matches, normalizeAnswer } from '../../src/engine/eval/exactMatch';
 
 const NORMALIZED: [string, string][] = [
   [' Paris.', 'paris'],
@@ -50,4 +50,16 @@ test('exact match: the whole first line must be the answer', () => {
     [' the', 'The', false],
   ];
   for (const [output, answer, want] of cases) assert.equal(exactMatch(output, answer), want, `${JSON.stringify(output)} vs ${JSON.stringify(answer)}`);
+});
+
+test('prose prompts are scored as continuations: the answer, then a word boundary', () => {
+  assert.equal(continuationMatch(' Europe. The capital of the United Kingdom', 'Europe'), true);
+  assert.equal(continuationMatch(' Shanghai, but the capital', 'Shanghai'), true);
+  assert.equal(continuationMatch(' Anna Sewell.', 'Anna Sewell'), true);
+  assert.equal(continuationMatch(' Parisian food', 'Paris'), false);
+  assert.equal(continuationMatch(' Charles Dickens. The author', 'Louisa May Alcott'), false);
+  assert.equal(continuationMatch('\nEurope', 'Europe'), false, 'only the first line counts');
+  // a question's answer must be all there is
+  assert.equal(matches(' Paris is', 'Paris'), false);
+  assert.equal(matches(' Paris is', 'Paris', 'continuation'), true);
 });

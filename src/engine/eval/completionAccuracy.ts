@@ -5,7 +5,7 @@
 import { Decoder, generate } from '../generate/generator';
 import { stepKey } from '../random';
 import { Tokenizer } from '../tokenizer';
-import { exactMatch } from './exactMatch';
+import { matches } from './exactMatch';
 import { Proportion, proportion } from './proportion';
 
 export interface CompletionItem {
@@ -13,6 +13,8 @@ export interface CompletionItem {
   answer: string;
   /** Reported separately as well as in the total (e.g. "capitals", "arithmetic"). */
   category?: string;
+  /** 'exact' (default): a question's answer; 'continuation': a prose prompt continued (exactMatch.ts). */
+  match?: 'exact' | 'continuation';
 }
 
 export interface ScoredItem extends CompletionItem {
@@ -92,7 +94,7 @@ async function scoreGreedy(decoder: Decoder, tokenizer: Tokenizer, items: readon
     const res = await generate(decoder, prompts, { greedy: true, maxNewTokens, ...stopsOf(tokenizer) });
     for (let r = 0; r < chunk.length; r++) {
       const output = await tokenizer.decode(res.tokens[r], { skipSpecialTokens: true });
-      const correct = exactMatch(output, chunk[r].answer);
+      const correct = matches(output, chunk[r].answer, chunk[r].match);
       scored.push({ ...chunk[r], output, score: correct ? 1 : 0, correct });
     }
   }
@@ -114,7 +116,7 @@ async function scoreSampled(decoder: Decoder, tokenizer: Tokenizer, items: reado
     const prompt = await tokenizer.encode(it.prompt, { addSpecialTokens: true });
     const res = await generate(decoder, Array.from({ length: d.samples }, () => prompt), { ...settings, seed: stepKey(d.seed, i) });
     const outputs = await Promise.all(res.tokens.map((t) => tokenizer.decode(t, { skipSpecialTokens: true })));
-    const score = outputs.filter((out) => exactMatch(out, it.answer)).length / d.samples;
+    const score = outputs.filter((out) => matches(out, it.answer, it.match)).length / d.samples;
     scored.push({ ...it, output: outputs[0], outputs, score, correct: score > 0.5 });
   }
   return scored;

@@ -22,3 +22,20 @@ export function exactMatch(output: string, answer: string): boolean {
   const want = normalizeAnswer(answer);
   return want !== '' && normalizeAnswer(output.split('\n')[0]) === want;
 }
+
+/**
+ * For prose prompts ("The capital of France is" -> " Paris"): the model continues the sentence, so the
+ * first line, normalised, must be the answer or begin with the answer as whole words ("Paris. It is"
+ * counts, "Parisian" does not). Questions use exactMatch: there the answer has to be all there is.
+ */
+export function continuationMatch(output: string, answer: string): boolean {
+  const want = normalizeAnswer(answer);
+  if (want === '') return false;
+  const got = normalizeAnswer(output.split('\n')[0]);
+  return got === want || got.startsWith(`${want} `);
+}
+
+/** The check an item asks for: 'exact' (questions, the default) or 'continuation' (prose prompts). */
+export function matches(output: string, answer: string, kind: 'exact' | 'continuation' = 'exact'): boolean {
+  return kind === 'continuation' ? continuationMatch(output, answer) : exactMatch(output, answer);
+}

@@ -83,7 +83,7 @@ export function attachCategories(items: CompletionItem[], files: (string | null)
   });
 }
 
-/** prompt/completion JSONL (the format of assets/demo/general_eval.jsonl). */
+/** prompt/completion JSONL (the format of assets/demo/general_eval.jsonl): prose prompts, scored as continuations. */
 export function readPromptFile(file: string): CompletionItem[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
     const r = JSON.parse(l) as { prompt?: unknown; answer?: unknown; completion?: unknown; category?: unknown };
@@ -91,7 +91,7 @@ export function readPromptFile(file: string): CompletionItem[] {
       throw new Error(`${file}:${i + 1}: a general prompt needs "prompt" and "answer" (or "completion")`);
     }
     const answer = typeof r.answer === 'string' ? r.answer : String(r.completion).trim();
-    return { prompt: r.prompt, answer, ...(typeof r.category === 'string' ? { category: r.category } : {}) };
+    return { prompt: r.prompt, answer, match: 'continuation' as const, ...(typeof r.category === 'string' ? { category: r.category } : {}) };
   });
 }
 

@@ -117,7 +117,7 @@ function header(spec: ExperimentSpec, baseline: Baseline | null): Omit<Experimen
       ...(b && !b.task ? { heldOutNote: b.taskMissing ?? 'no held-out data' } : {}),
     },
     evaluation: {
-      metric: 'exact match of the first line of the answer after normalization (lower case, no punctuation, no articles, single spaces)',
+      metric: 'questions: exact match of the first line of the answer after normalization (lower case, no punctuation, no articles, single spaces); general prose prompts: the normalized continuation is the answer or begins with it as whole words',
       decoding: dec.kind === 'greedy' ? { kind: 'greedy' } : dec, sets,
     },
     seed: spec.seed,
