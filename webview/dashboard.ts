@@ -92,12 +92,51 @@ const lossChart = new Chart<'line', Point[]>(lossCanvas, {
   },
 });
 
+/** Whiskers for each bar's 95% interval and its value above it ('n/a' where not measured), so a
+ *  reader sees what is noise and a 0% bar is still visible as a figure. */
+const intervals = {
+  id: 'intervals',
+  afterDatasetsDraw(chart: Chart<'bar', (number | null)[], string>): void {
+    const { ctx, chartArea: area } = chart;
+    const y = chart.scales.y;
+    ctx.save();
+    ctx.lineWidth = 1.25;
+    ctx.strokeStyle = themeColor('--vscode-foreground', '#cccccc');
+    ctx.fillStyle = themeColor('--vscode-descriptionForeground', '#9d9d9d');
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    chart.data.datasets.forEach((ds, i) => {
+      if (!chart.isDatasetVisible(i)) return;
+      const shares = (ds as BarSeries).shares;
+      chart.getDatasetMeta(i).data.forEach((bar, j) => {
+        if (!Number.isFinite(bar.x)) return;
+        const p = shares[j];
+        if (!p) {
+          ctx.fillText('n/a', bar.x, area.bottom - 4);
+          return;
+        }
+        const top = y.getPixelForValue(100 * p.high), bottom = y.getPixelForValue(100 * p.low);
+        const width = (bar as unknown as { width: number }).width;
+        const cap = Math.max(2, Math.min(5, width / 4));
+        ctx.beginPath();
+        ctx.moveTo(bar.x, top); ctx.lineTo(bar.x, bottom);
+        ctx.moveTo(bar.x - cap, top); ctx.lineTo(bar.x + cap, top);
+        ctx.moveTo(bar.x - cap, bottom); ctx.lineTo(bar.x + cap, bottom);
+        ctx.stroke();
+        if (width >= 22) ctx.fillText(`${(100 * p.fraction).toFixed(0)}%`, bar.x, Math.min(top, bar.y) - 6);
+      });
+    });
+    ctx.restore();
+  },
+};
+
 const accuracyChart = new Chart<'bar', (number | null)[], string>(accuracyCanvas, {
   type: 'bar',
   data: { labels: [] as string[], datasets: [] as BarSeries[] },
   options: {
     animation: false,
     maintainAspectRatio: false,
+    layout: { padding: { top: 14 } },
     scales: {
       x: { grid: { display: false } },
       y: { min: 0, max: 100, title: { display: true, text: 'answered correctly' }, ticks: { callback: (v) => `${v}%` } },
@@ -117,6 +156,7 @@ const accuracyChart = new Chart<'bar', (number | null)[], string>(accuracyCanvas
       },
     },
   },
+  plugins: [intervals],
 });
 
 function applyTheme(): void {

@@ -43,8 +43,13 @@ function experimentOf(runDir: string): string | undefined {
   return existsSync(join(up, EXPERIMENT_FILE)) ? up : undefined;
 }
 
+/** The evaluation sets in words: what each count counts. */
+const SET_NAMES: Record<string, string> = {
+  task: 'held-out questions', taskTrained: 'trained questions', general: 'general prompts', generalText: 'general text documents',
+};
+
 function fromReport(source: DashboardSource, report: ExperimentReport, title: string): ShowReportParams {
-  const sets = Object.entries(report.evaluation.sets).map(([name, s]) => `${name} ${s.count}`).join(', ');
+  const sets = Object.entries(report.evaluation.sets).map(([name, s]) => `${SET_NAMES[name] ?? name} ${s.count}`).join(', ');
   const subtitle = [
     `base model ${report.baseModel.name}`,
     `${report.data.trainExamples} training examples`,
