@@ -1,0 +1,20 @@
+import { OptimizerConfig } from '../optim/optimizer';
+import { TrainStepConfig } from './trainStep';
+import { parameterGroups } from './parameterGroups';
+import { TrainedParameters } from './trainedParameters';
+import { TrainingPlan } from './trainingPlan';
+import { TrainJob } from './trainJob';
+
+/** The compiled step of a run: one step per run, its parameter groups, optimizer, dropout, LoRA and L2-SP. */
+export function trainStepConfig(job: TrainJob, params: TrainedParameters, plan: TrainingPlan): TrainStepConfig {
+  const { model, args, lora } = job;
+  const optimizer: OptimizerConfig = args.optim === 'sgd' ? { kind: 'sgd', momentum: args.sgdMomentum } : { kind: 'adamw', beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon };
+  const dropout = args.dropout;
+  return {
+    dtype: 'float32', groups: parameterGroups(params.trainable, args.weightDecay, job.lrScale), frozen: params.frozen,
+    batchSize: plan.batchSize, seqLen: plan.seqLen, microBatches: plan.accumulation, stepsPerRun: 1, optimizer, maxGradNorm: args.maxGradNorm,
+    dropout: dropout === null || dropout > 0, layout: 'tensors', l2sp: plan.l2sp,
+    forward: (c, p, ids) => model.forward(c, p, ids, dropout === null ? undefined : { embd: dropout, attn: dropout, resid: dropout }),
+    ...(lora ? { lora: params.loraTargets.map((t) => ({ weight: t.weight, A: t.A, B: t.B, scale: lora.alpha / lora.rank })) } : {}),
+  };
+}
