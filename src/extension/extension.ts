@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { isDashboardState, type DashboardSource } from '../protocol/messages';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentsProvider, isExperimentEntry, isRunEntry, type ViewNode } from './experimentsView';
-import { fineTune, runExperimentInChild } from './fineTuneCommand';
+import { fineTune, runExperimentInChild, stopAllExperiments } from './fineTuneCommand';
 import { exportRun } from './exportRun';
 import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 import { ensureTrustedForTraining } from './workspaceTrust';
@@ -82,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): void {
       },
     }),
     { dispose: () => DashboardPanel.disposeCurrent() },
+    { dispose: stopAllExperiments },
   );
 }
 

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentProcess } from './experimentProcess';
-import { EXPERIMENTS_DIR } from './workspaceRuns';
+import { EXPERIMENTS_DIR, readExperimentNode } from './workspaceRuns';
 import {
   REPORT_HTML, STRATEGIES, TIED_EMBEDDING_LR_RULE, checkRepoId, createExperiment, hfAccessToken, presetSummary, pullModel,
   type NewExperiment, type StrategyKind, type VariantSettings,
@@ -50,6 +50,11 @@ const GUARD_CHOICES: Choice<Guards>[] = [
 
 /** Experiments this window is running, by folder: one process per experiment. */
 const running = new Map<string, ExperimentProcess>();
+
+/** On deactivation (window closed or reloaded): the experiments stop, and can be resumed. */
+export function stopAllExperiments(): void {
+  for (const child of running.values()) child.stop();
+}
 
 async function pick<T>(items: Choice<T>[], title: string): Promise<T | undefined> {
   return (await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true }))?.value;
@@ -145,8 +150,10 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
  * dashboard following the folder, and a message at the end.
  */
 export async function runExperimentInChild(extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string): Promise<void> {
-  if (running.has(dir)) {
+  const busy = readExperimentNode(dir).runs.find((r) => r.state === 'running');
+  if (running.has(dir) || busy) {
     DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
+    if (busy) void vscode.window.showInformationMessage(`Fine-Tune Lab: ${busy.name} of this experiment is still training (another window or a terminal); its dashboard follows it.`);
     return;
   }
   const name = basename(dir);
