@@ -9,10 +9,15 @@ import { test } from 'node:test';
 import { ExperimentProcess } from '../../src/extension/experimentProcess';
 import { scratchDir } from '../data/helpers';
 
+/** Running, not a zombie (an orphan killed here may wait for a PID 1 that does not reap it). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -54,6 +59,6 @@ test('stop() ends the child and the grandchild it started (the variant process)'
     });
   });
   assert.deepEqual(exit, { code: null, stopped: true });
-  for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 250 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(alive(grandchild), false, 'the variant process ended with the experiment process');
 });
