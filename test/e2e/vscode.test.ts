@@ -1,8 +1,9 @@
 // End to end, in a real VS Code: code-server 4.100.3 (VS Code 1.100.3) driven by Chromium through
 // playwright-core (recipe: ../shared/e2e/README.md). Packages the .vsix, installs it into a throw-away
-// profile, and checks what a user sees: the commands in the palette, the dataset picker and its
-// honest message, the dashboard webview with its chart, the Experiments view with a run, and the
-// Restricted Mode explanation. Skips, saying why, until scripts/e2e-setup.sh has installed
+// profile, and checks what a user sees: Fine-tune model with two strategies as one experiment (run in
+// a child process), its dashboard (two loss curves, the grouped accuracy bars, the table) before and
+// after a window reload, the Experiments view with the experiment's runs under it and "Compare runs"
+// on both, prompt testing, export, and the Restricted Mode explanation. Skips, saying why, until scripts/e2e-setup.sh has installed
 // code-server and Chromium. Screenshots of each step go to out/e2e/.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -78,15 +79,15 @@ async function runCommand(page: Page, title: string): Promise<void> {
 
 async function answerTrustDialog(page: Page, trust: boolean): Promise<void> {
   const name = trust ? 'Yes, I trust the authors' : "No, I don't trust the authors";
-  await page.getByRole('button', { name }).click({ timeout: 20_000 });
+  await page.getByRole('button', { name }).click({ timeout: 90_000 });
 }
 
 async function openFolder(page: Page, base: string, folder: string, trust: boolean): Promise<void> {
   await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`);
   await answerTrustDialog(page, trust);
-  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 20_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
   // The extension contributes this icon: once it is there, the workbench has read the extension.
-  await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').waitFor({ timeout: 20_000 });
+  await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').waitFor({ timeout: 60_000 });
 }
 
 function toast(page: Page, text: string) {
@@ -100,7 +101,7 @@ async function dashboardFrame(page: Page): Promise<Frame> {
   return frame;
 }
 
-test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_000 }, async (t: TestContext) => {
+test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_000 }, async (t: TestContext) => {
   const missing = missingTools();
   if (missing.length) {
     // .ci/run installs the tools and sets this: there, a skip would hide a broken setup.
@@ -124,6 +125,12 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     ['What color is the sky?', 'blue'], ['What is the opposite of hot?', 'cold'], ['How many days are in a week?', 'seven']];
   writeFileSync(join(workspace, 'prompts.txt'), 'Prompts to try:\nQ: What is the capital of France?\n');
   writeFileSync(join(workspace, 'data', 'train.jsonl'), qa.map(([question, answer]) => JSON.stringify({ question, answer })).join('\n') + '\n');
+  // Small general sets (the extension's settings) keep the before/after evaluation to seconds.
+  const generalPrompts = join(workspace, 'eval', 'general.jsonl');
+  const generalText = join(workspace, 'eval', 'general.txt');
+  mkdirSync(join(workspace, 'eval'));
+  writeFileSync(generalPrompts, readFileSync(join(repoRoot, 'assets', 'demo', 'general_eval.jsonl'), 'utf8').split('\n').slice(0, 12).join('\n') + '\n');
+  writeFileSync(generalText, readFileSync(join(repoRoot, 'assets', 'demo', 'general_text.txt'), 'utf8').split(/\n\s*\n/).slice(0, 2).join('\n\n') + '\n');
   mkdirSync(join(workspace, '.ftlab', 'runs', 'gpt2-sql-lora'), { recursive: true });
   writeFileSync(join(workspace, '.ftlab', 'runs', 'gpt2-sql-lora', 'config.json'), JSON.stringify({ model: 'gpt2' }));
   const untrusted = join(dir, 'untrusted');
@@ -148,6 +155,9 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
       'workbench.tips.enabled': false,
+      'finetuneLab.experiment.maxSteps': 2,
+      'finetuneLab.evaluation.generalPrompts': generalPrompts,
+      'finetuneLab.evaluation.generalText': generalText,
     }),
   );
   const env = {
@@ -201,12 +211,38 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
   });
 
-  await t.test('opens a trusted workspace with the extension installed', async () => {
+  /** A step; when it fails, a screenshot of what the page showed then (out/e2e/failed-<n>.png). */
+  let steps = 0;
+  const step = (name: string, fn: () => Promise<void> | void) => {
+    const n = ++steps;
+    return t.test(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        await page.screenshot({ path: join(screenshots, `failed-${n}.png`) }).catch(() => {});
+        throw error;
+      }
+    });
+  };
+
+  await step('opens a trusted workspace with the extension installed', async () => {
     await openFolder(page, base, workspace, true);
     await shot(page, '1-workbench');
   });
 
-  await t.test('"Fine-tune model" from the palette trains the built-in model: progress, live dashboard, a new run', async () => {
+  const experimentsDir = join(workspace, '.ftlab', 'experiments');
+  const sidebarRow = (label: string) =>
+    page.locator('.part.sidebar .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+
+  /** What the dashboard draws, read from the webview's DOM (the charts describe their data on the canvas). */
+  async function dashboardShows(frame: Frame, series: string): Promise<{ title: string; bars: string; rows: string[] }> {
+    await frame.locator(`canvas#loss-chart[data-series="${series}"]`).waitFor({ timeout: 20_000 });
+    const bars = (await frame.locator('canvas#accuracy-chart').getAttribute('data-bars')) ?? '';
+    const rows = await frame.locator('#variants tbody tr').allInnerTexts();
+    return { title: await frame.locator('#title').innerText(), bars, rows };
+  }
+
+  await step('"Fine-tune model" with two strategies runs one experiment in a child process; its dashboard draws both', async () => {
     await runCommand(page, 'Fine-tune model');
     const row = (text: string) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
     await row('data/train.jsonl').waitFor({ timeout: 10_000 });
@@ -214,85 +250,101 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     await row('data/train.jsonl').click();
     await row('Built-in small GPT').waitFor({ timeout: 10_000 });
     await row('Built-in small GPT').click();
-    await row('Full fine-tuning').waitFor({ timeout: 10_000 });
-    await row('Full fine-tuning').click();
-    await row('Safe preset').waitFor({ timeout: 10_000 });
-    await row('Safe preset').click();
-    // 6 examples, batch 16, 3 epochs: 3 steps, measured by the engine in the training worker.
-    const finished = toast(page, 'fine-tuning finished after 3 steps');
-    await finished.waitFor({ timeout: 90_000 });
-    await shot(page, '3-fine-tune-finished');
+    // A multi-select: full fine-tuning is checked already; check LoRA too. Each item shows its preset.
+    await row('LoRA').waitFor({ timeout: 10_000 });
+    assert.match(await row('LoRA').innerText(), /lr 0\.002.*rank 8/);
+    assert.match(await row('Layer-wise learning rates').innerText(), /tied embedding/);
+    // A click on the item's label toggles its checkbox (VS Code 1.100's quick pick list).
+    await row('LoRA').locator('.quick-input-list-rows').first().click();
+    await shot(page, '2b-strategies');
+    await page.keyboard.press('Enter');
+    await row('Strategy presets').waitFor({ timeout: 10_000 });
+    await row('Strategy presets').click();
+    // 6 examples (one held out), 2 steps per variant (finetuneLab.experiment.maxSteps), each variant
+    // in its own process, measured before (once) and after.
+    await toast(page, 'Fine-Tune Lab: experiment').waitFor({ timeout: 20_000 });
+    const finished = toast(page, 'finished; its report is in');
+    await finished.waitFor({ timeout: 360_000 });
+    await shot(page, '3-experiment-finished');
+    const [experiment] = readdirSync(experimentsDir);
+    const runs = join(experimentsDir, experiment, 'runs');
+    assert.deepEqual(readdirSync(runs).sort(), ['full', 'lora']);
+    for (const v of ['full', 'lora']) {
+      assert.equal(readFileSync(join(runs, v, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2, `${v}: 2 steps`);
+      assert.ok(existsSync(join(runs, v, 'outcome.json')), `${v} was measured after training`);
+    }
+    assert.ok(existsSync(join(experimentsDir, experiment, 'report.html')));
+
     const frame = await dashboardFrame(page);
-    await frame.locator('#stats', { hasText: 'step 3' }).waitFor({ timeout: 10_000 });
-    assert.match(await frame.locator('#stats').innerText(), /step 3 · loss \d+\.\d{4}/);
-    // The worker measured general knowledge before and after (the built-in model's held-out prompts).
-    const general = frame.locator('#accuracy-general');
-    await general.waitFor({ timeout: 10_000 });
-    assert.match(await general.innerText(), /general knowledge\s+\d+\.\d%\s+\d+\.\d%\s+203 items/);
-    const runs = readdirSync(join(workspace, '.ftlab', 'runs')).filter((n) => n.startsWith('train-full-'));
-    assert.equal(runs.length, 1, `runs: ${readdirSync(join(workspace, '.ftlab', 'runs')).join(', ')}`);
-    const metrics = readFileSync(join(workspace, '.ftlab', 'runs', runs[0], 'metrics.jsonl'), 'utf8').trim().split('\n');
-    assert.equal(metrics.length, 3);
-    const evalJson = JSON.parse(readFileSync(join(workspace, '.ftlab', 'runs', runs[0], 'eval.json'), 'utf8'));
-    assert.deepEqual(evalJson.accuracy.map((r: { task: string }) => r.task), ['general']);
+    await frame.locator('body[data-report="ready"]').waitFor({ timeout: 10_000 });
+    const shown = await dashboardShows(frame, 'full:2 lora:2');
+    assert.equal(shown.title, `Experiment ${experiment}`);
+    // Four bar series (general/task, before/after), one value per variant, all measured.
+    assert.match(shown.bars, /^general-before:[\d.]+,[\d.]+ general-after:[\d.]+,[\d.]+ task-before:[\d.]+,[\d.]+ task-after:[\d.]+,[\d.]+$/);
+    assert.equal(shown.rows.length, 2);
+    // variant, status, steps, time, tokens/s, peak memory, trainable parameters, general and task before → after
+    assert.match(shown.rows[0], /^full\s+finished\s+2\s+.+ s\s+[\d,]+\s+\d+ MiB\s+[\d,]+\s+[\d.]+% \(\d+\/12\) → [\d.]+% \(\d+\/12\)\s+[\d.]+% \(\d+\/1\) → [\d.]+% \(\d+\/1\)/);
+    await shot(page, '4-dashboard-experiment');
   });
 
-  await t.test('a CodeLens on a Q: line answers with the base model and the fine-tuned run, inline', async () => {
+  await step('a CodeLens on a Q: line answers with the base model and the fine-tuned run, inline', async () => {
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input.input').fill('prompts.txt');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'prompts.txt' }).first().click();
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Test prompt' }).first();
     await lens.waitFor({ timeout: 20_000 });
     await lens.click();
-    const answer = toast(page, 'fine-tuned (train-full-');
+    const answer = toast(page, 'fine-tuned (');
     await answer.waitFor({ timeout: 30_000 });
-    assert.match(await answer.innerText(), /Q: What is the capital of France\? → base: .*fine-tuned \(train-full-/s);
+    assert.match(await answer.innerText(), /Q: What is the capital of France\? → base: .*fine-tuned \([\d-]+\/(full|lora)\)/s);
     await shot(page, '3b-prompt-test');
   });
 
-  await t.test('"Export run" writes the fine-tuned model as a Hugging Face folder', async () => {
+  await step('"Export run" writes the fine-tuned model as a Hugging Face folder', async () => {
     await runCommand(page, 'Export run as a Hugging Face model');
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train-full-' }).first();
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: '/full' }).first();
     await row.waitFor({ timeout: 10_000 });
     await row.click();
     await toast(page, 'as a Hugging Face model folder').waitFor({ timeout: 30_000 });
-    const run = readdirSync(join(workspace, '.ftlab', 'runs')).find((n) => n.startsWith('train-full-'))!;
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(existsSync(join(workspace, '.ftlab', 'runs', run, 'exported-hf', f)), f);
+    const [experiment] = readdirSync(experimentsDir);
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(existsSync(join(experimentsDir, experiment, 'runs', 'full', 'exported-hf', f)), f);
   });
 
-  await t.test('"Show training dashboard" opens the webview and its chart draws metrics', async () => {
-    await runCommand(page, 'Show training dashboard');
-    await page.locator('.tab', { hasText: 'Training dashboard' }).waitFor({ timeout: 10_000 });
+  await step('after "Developer: Reload Window" the dashboard comes back with the same experiment', async () => {
+    await runCommand(page, 'Developer: Reload Window');
+    await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Experiment ' }).waitFor({ timeout: 60_000 });
     const frame = await dashboardFrame(page);
-    await frame.locator('canvas#loss-chart').waitFor({ timeout: 10_000 });
-    await frame.locator('vscode-checkbox#log-scale').waitFor();
-    // What the host posts while a run trains (the trainer is not wired yet): a metrics batch.
-    await frame.evaluate(() => {
-      const steps = Array.from({ length: 50 }, (_, i) => ({
-        runId: 'e2e-run', step: i + 1, loss: 3 * Math.exp(-i / 15) + 0.4, lr: 3e-4, tokensPerSec: 12_345,
-      }));
-      const evals = [{ runId: 'e2e-run', step: 50, split: 'validation', metrics: { loss: 0.9 } }];
-      window.postMessage({ method: 'metrics', params: { runId: 'e2e-run', reset: true, steps, evals } }, '*');
-    });
-    await frame.locator('#stats', { hasText: 'step 50' }).waitFor({ timeout: 5_000 });
-    assert.match(await frame.locator('#stats').innerText(), /loss 0\.\d{4}.*12,345 tokens\/s/);
-    assert.equal(await frame.locator('#waiting').isHidden(), true);
-    await shot(page, '4-dashboard');
-    // Only one panel however often it is asked for.
-    await runCommand(page, 'Show training dashboard');
-    await page.waitForTimeout(500);
-    assert.equal(await page.locator('.tab', { hasText: 'Training dashboard' }).count(), 1);
+    const shown = await dashboardShows(frame, 'full:2 lora:2');
+    assert.match(shown.title, /^Experiment /);
+    assert.match(shown.bars, /general-after:[\d.]+,[\d.]+/);
+    await shot(page, '5-dashboard-after-reload');
   });
 
-  await t.test('the activity bar opens the Experiments view, listing the run', async () => {
+  await step('the Experiments view lists the experiment with both runs; "Compare runs" on both opens the comparison', async () => {
     await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').click();
-    const run = page.locator('.part.sidebar .monaco-list-row', { hasText: 'gpt2-sql-lora' });
-    await run.waitFor({ timeout: 10_000 });
-    assert.match(await run.innerText(), /gpt2/);
-    const trained = page.locator('.part.sidebar .monaco-list-row', { hasText: 'train-full-' });
-    await trained.waitFor({ timeout: 10_000 });
-    assert.match(await trained.innerText(), /full · built-in · step 3\/3 · loss \d+\.\d{3}/);
-    await shot(page, '5-experiments');
+    const [experiment] = readdirSync(experimentsDir);
+    await sidebarRow(experiment).waitFor({ timeout: 10_000 });
+    assert.match(await sidebarRow(experiment).innerText(), /full, lora · 2 of 2 finished/);
+    const full = sidebarRow('full'), lora = sidebarRow('lora');
+    await full.waitFor({ timeout: 10_000 });
+    assert.match(await lora.innerText(), /lora · built-in · step 2\/2 · loss \d+\.\d{3}/);
+    // The standalone run with a config no reader accepts is still listed, saying why.
+    assert.match(await sidebarRow('gpt2-sql-lora').innerText(), /config\.json/);
+    await shot(page, '6-experiments');
+    await full.click();
+    await lora.click({ modifiers: ['Control'] });
+    await lora.click({ button: 'right' });
+    const compare = page.locator('.context-view .action-item', { hasText: 'Compare runs' }).first();
+    await compare.waitFor({ timeout: 10_000 });
+    await shot(page, '6b-compare-menu');
+    await compare.click();
+    await page.locator('.tab', { hasText: 'Compare runs (2)' }).waitFor({ timeout: 10_000 });
+    const frame = await dashboardFrame(page);
+    await frame.locator('#title', { hasText: 'Compare runs (2)' }).waitFor({ timeout: 10_000 });
+    const shown = await dashboardShows(frame, 'full:2 lora:2');
+    assert.equal(shown.rows.length, 2);
+    await shot(page, '7-compare-runs');
   });
 
   await t.test('the dashboard webview reports no Content-Security-Policy violation', () => {
@@ -306,7 +358,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 180_
     await toast(restricted, 'training is off in Restricted Mode').waitFor({ timeout: 10_000 });
     await restricted.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').click();
     await restricted.locator('.part.sidebar .welcome-view-content', { hasText: 'Training is off in Restricted Mode' }).waitFor({ timeout: 10_000 });
-    await shot(restricted, '6-restricted-mode');
+    await shot(restricted, '8-restricted-mode');
   });
 
   t.diagnostic(`e2e took ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${screenshots}`);
