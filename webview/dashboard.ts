@@ -257,7 +257,8 @@ function drawTable(variants: readonly DashboardVariant[]): void {
       if (i >= 2) cell.className = 'num';
     });
     row.cells[1].className = `status ${v.status}`;
-    if (v.forgetting !== null) row.cells[9].classList.add(v.forgetting < 0 ? 'worse' : 'better');
+    // Forgetting is a difference of counts: only a change of at least one item is coloured.
+    if (v.forgetting !== null && Math.abs(v.forgetting) > 1e-9) row.cells[9].classList.add(v.forgetting < 0 ? 'worse' : 'better');
     row.cells[0].title = v.strategy;
     if (v.detail && v.status !== 'finished') {
       let n = footnotes.get(v.detail);

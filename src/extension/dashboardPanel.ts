@@ -15,7 +15,11 @@ const POLL_MS = 1000;
 
 export class DashboardPanel {
   static readonly viewType = 'finetuneLab.dashboard';
+  /** The panel commands show things in: the last one created, revived or focused. */
   private static current: DashboardPanel | undefined;
+  /** Every open panel. After a reload VS Code revives a background tab only when it is shown, so a
+   *  restored panel may join one opened since; both stay, both follow the folders. */
+  private static readonly open = new Set<DashboardPanel>();
 
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
@@ -36,18 +40,22 @@ export class DashboardPanel {
 
   /** Called by the serializer when VS Code restores a panel that was open before a reload. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, source: DashboardSource | undefined): void {
-    DashboardPanel.current?.dispose();
     panel.webview.options = webviewOptions(extensionUri);
     DashboardPanel.current = new DashboardPanel(panel, extensionUri, source);
   }
 
-  /** The open panel, if any. */
+  /** The panel commands show things in, if any. */
   static get currentPanel(): DashboardPanel | undefined {
     return DashboardPanel.current;
   }
 
-  static disposeCurrent(): void {
-    DashboardPanel.current?.dispose();
+  /** A run file changed: every open panel rereads its folders. */
+  static refreshAll(): void {
+    for (const p of DashboardPanel.open) p.refresh();
+  }
+
+  static disposeAll(): void {
+    for (const p of [...DashboardPanel.open]) p.dispose();
   }
 
   private constructor(
@@ -57,10 +65,12 @@ export class DashboardPanel {
   ) {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     panel.webview.html = dashboardHtml(panel.webview, extensionUri);
+    DashboardPanel.open.add(this);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.ready = false; // its document is discarded; it says `ready` again when shown
+        if (panel.active) DashboardPanel.current = this;
       }),
       panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(message)),
     );
@@ -114,7 +124,8 @@ export class DashboardPanel {
   }
 
   dispose(): void {
-    if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    DashboardPanel.open.delete(this);
+    if (DashboardPanel.current === this) DashboardPanel.current = [...DashboardPanel.open].pop();
     if (this.timer) clearTimeout(this.timer);
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();

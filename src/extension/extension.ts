@@ -26,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     pending = setTimeout(() => {
       pending = undefined;
       experiments.refresh();
-      DashboardPanel.currentPanel?.refresh();
+      DashboardPanel.refreshAll();
     }, REFRESH_MS);
   };
   const answers = answerDecoration();
@@ -81,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): void {
         DashboardPanel.revive(panel, context.extensionUri, isDashboardState(state) ? state.source : undefined);
       },
     }),
-    { dispose: () => DashboardPanel.disposeCurrent() },
+    { dispose: () => DashboardPanel.disposeAll() },
     { dispose: stopAllExperiments },
   );
 }

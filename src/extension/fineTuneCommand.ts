@@ -157,7 +157,7 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
     return;
   }
   const name = basename(dir);
-  const dashboard = DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
+  DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
   output.appendLine(`[${new Date().toLocaleTimeString()}] experiment ${dir}`);
   const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.js').fsPath;
   const result = await vscode.window.withProgress(
@@ -168,7 +168,7 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
           output.appendLine(text);
           // Progress lines ("variant 1/2: full", "  step 10  loss 2.1", "measuring ...") on stderr.
           if (stream === 'stderr' && text.trim()) progress.report({ message: text.trim() });
-          if (DashboardPanel.currentPanel?.shown?.kind === 'experiment') DashboardPanel.currentPanel.refresh();
+          DashboardPanel.refreshAll();
         },
         exit: (code, stopped) => {
           running.delete(dir);
@@ -180,7 +180,7 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
     }),
   );
   void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-  if (DashboardPanel.currentPanel === dashboard) dashboard.refresh();
+  DashboardPanel.refreshAll();
   if (result.code === 0) {
     const open = await vscode.window.showInformationMessage(`Fine-Tune Lab: experiment ${name} finished; its report is in ${vscode.workspace.asRelativePath(join(dir, REPORT_HTML))}.`, 'Show dashboard', 'Open report.html');
     if (open === 'Show dashboard') DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });

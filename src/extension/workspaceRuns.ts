@@ -129,7 +129,8 @@ export function readRunNode(dir: string, name: string, experimentDir?: string): 
       state = 'evaluating';
       detail = 'trained; measuring it after training';
     }
-    const summary = summarize(config, readMetrics(dir).pop());
+    // In an experiment the item is named after its variant; repeating the strategy says nothing.
+    const summary = summarize(config, readMetrics(dir).pop(), experimentDir !== undefined && config.strategy === name);
     return { ...base, modified, state, ...(summary ? { summary } : {}), ...(detail ? { stateDetail: detail } : {}) };
   } catch (err) {
     return { ...base, modified, problem: relativeMessage(err, dir) };
@@ -142,9 +143,9 @@ function relativeMessage(err: unknown, dir: string): string {
 }
 
 /** "lora · built-in · step 120/300 · loss 1.234" from what the run folder holds. */
-export function summarize(config: RunConfig, last: StepMetrics | undefined): string | undefined {
+export function summarize(config: RunConfig, last: StepMetrics | undefined, omitStrategy = false): string | undefined {
   const parts: string[] = [];
-  if (config.strategy) parts.push(config.strategy);
+  if (config.strategy && !omitStrategy) parts.push(config.strategy);
   const base = config.baseModel;
   if (base?.builtin === true) parts.push('built-in');
   else if (base) parts.push(base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir);

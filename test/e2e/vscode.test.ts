@@ -313,7 +313,10 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
   await step('after "Developer: Reload Window" the dashboard comes back with the same experiment', async () => {
     await runCommand(page, 'Developer: Reload Window');
     await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').waitFor({ timeout: 60_000 });
-    await page.locator('.tab', { hasText: 'Experiment ' }).waitFor({ timeout: 60_000 });
+    // Restored as it was: a background tab (prompts.txt was opened after it); shown when clicked.
+    const tab = page.locator('.tab', { hasText: 'Experiment ' });
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
     const frame = await dashboardFrame(page);
     const shown = await dashboardShows(frame, 'full:2 lora:2');
     assert.match(shown.title, /^Experiment /);
@@ -328,7 +331,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     assert.match(await sidebarRow(experiment).innerText(), /full, lora · 2 of 2 finished/);
     const full = sidebarRow('full'), lora = sidebarRow('lora');
     await full.waitFor({ timeout: 10_000 });
-    assert.match(await lora.innerText(), /lora · built-in · step 2\/2 · loss \d+\.\d{3}/);
+    assert.match(await lora.innerText(), /^lora\s*built-in · step 2\/2 · loss \d+\.\d{3}/);
     // The standalone run with a config no reader accepts is still listed, saying why.
     assert.match(await sidebarRow('gpt2-sql-lora').innerText(), /config\.json/);
     await shot(page, '6-experiments');

@@ -21,7 +21,7 @@ test('an experiment lists its variants in order with their states; standalone ru
   assert.deepEqual(e.runs.map((r) => [r.name, r.state]), [['full', 'finished'], ['lora', 'running'], ['frozen-embeddings', 'pending']]);
   assert.equal(e.state, 'running', 'a running variant makes the experiment running');
   assert.equal(e.summary, 'full, lora, frozen-embeddings · 1 of 3 finished');
-  assert.match(e.runs[0].summary ?? '', /^full · built-in · step 6\/6 · loss 1\.500$/);
+  assert.match(e.runs[0].summary ?? '', /^built-in · step 6\/6 · loss 1\.500$/, 'the variant is named after its strategy already');
   assert.ok(e.runs.every((r) => r.experimentDir === ws.experimentDir));
   assert.equal(e.runs[2].dir, ws.runDir('frozen-embeddings'));
 
