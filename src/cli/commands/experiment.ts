@@ -98,8 +98,9 @@ function commonOverrides(f: Flags): Partial<VariantSettings> {
 }
 
 /** Each variant in a child process: this CLI run again with --run-variant (its peak memory is its own). */
-export const childProcessLauncher: VariantLauncher = (dir, v) => new Promise<void>((ok, fail) => {
-  const child = spawn(process.execPath, [process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name], { stdio: ['ignore', 'inherit', 'inherit'] });
+export const childProcessLauncher = (quiet: boolean): VariantLauncher => (dir, v) => new Promise<void>((ok, fail) => {
+  const args = [process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name, ...(quiet ? ['--quiet'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', fail);
   child.on('exit', (code, signal) => (code === 0 ? ok() : fail(new Error(signal ? `its process was killed (${signal}): out of memory, or stopped from outside; run again to resume` : `its process exited with code ${code} (the message is above)`))));
 });
@@ -107,7 +108,7 @@ export const childProcessLauncher: VariantLauncher = (dir, v) => new Promise<voi
 /** Runs (or continues) an experiment and prints its table; shared by `ftlab experiment` and `ftlab demo`. */
 export async function executeExperiment(dir: string, o: { inline?: boolean; quiet?: boolean }): Promise<ExperimentReport> {
   const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
-  const report = await runExperiment(dir, o.inline ? 'inline' : childProcessLauncher, {
+  const report = await runExperiment(dir, o.inline ? 'inline' : childProcessLauncher(o.quiet ?? false), {
     onLog: say,
     training: () => ({ onLog: say, onStep: (m) => { if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`); } }),
   });
