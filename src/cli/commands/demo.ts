@@ -17,7 +17,7 @@ export const NO_GUARDS = { learningRate: 1e-3, numTrainEpochs: 5, weightDecay: 0
 export const FORGETTING_VARIANTS: NewExperiment['variants'] = [
   { name: 'full-no-guards', strategy: 'full', overrides: { ...NO_GUARDS } },
   { name: 'full-no-guards-replay', strategy: 'full', overrides: { ...NO_GUARDS, replayRatio: 0.25 } },
-  { name: 'full-no-guards-l2sp', strategy: 'full', overrides: { ...NO_GUARDS, l2spWeight: 1 } },
+  { name: 'full-no-guards-l2sp', strategy: 'full', overrides: { ...NO_GUARDS, l2spWeight: 100 } },
 ];
 
 const usage = `Usage: ftlab demo [--out <dir>] [--forgetting] [--threads <n>] [--inline]
@@ -32,7 +32,7 @@ experiment folder (default .ftlab/experiments/demo-<time>).
 ${STRATEGIES.map((s) => `  ${s.padEnd(18)} ${presetSummary(s)}`).join('\n')}
 
   --forgetting   also: full fine-tuning without guards (lr ${NO_GUARDS.learningRate}, ${NO_GUARDS.numTrainEpochs} epochs, no weight decay, no
-                 dropout), the same with 25% replay of general text, the same with L2-SP (weight 1)
+                 dropout), the same with 25% replay of general text, the same with L2-SP (weight 100)
   --inline       every variant in this process (peak memory is then not measured)`;
 
 export const demo: CliCommand = {

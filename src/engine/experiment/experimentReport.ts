@@ -55,7 +55,7 @@ function variantReport(expDir: string, spec: ExperimentSpec, v: VariantSpec, bas
   const runDir = join(expDir, v.runDir);
   const outcome = readOutcome(runDir);
   const started = existsSync(join(runDir, 'config.json'));
-  const st = started ? readRunStatus(runDir) : null;
+  const st = started || existsSync(join(runDir, 'status.json')) ? readRunStatus(runDir) : null;
   const status: VariantStatus = outcome ? 'finished' : st ? (st.state === 'finished' ? 'running' : st.state) : 'pending';
   const before = baseline?.evaluation ?? EMPTY;
   const after = outcome?.evaluation ?? null;

@@ -2,13 +2,14 @@
 // the experiment's sets, and write <runDir>/outcome.json. Runs in a process of its own when the
 // experiment is started from the CLI or the extension, so that its peak memory is its own.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_CORPUS_DIR } from '../builtin';
 import { readSafetensors } from '../checkpoint/safetensors';
 import { writeFileAtomic } from '../fsAtomic';
 import { readRunConfig } from '../runs/runConfig';
-import { readRunStatus } from '../runs/runStatus';
+import { readRunStatus, writeRunStatus } from '../runs/runStatus';
 import { loadTrainedRun } from '../train/runFiles';
 import { FineTuneCallbacks, fineTune } from '../train/fineTuneRun';
 import { TRAINING_DEFAULTS, TrainingArguments } from '../train/trainer';
@@ -55,7 +56,22 @@ export function variantArgs(ctx: ExperimentContext, s: VariantSettings): Trainin
   };
 }
 
+/** Runs the variant; a failure before training started (no status.json yet) is recorded as failed too. */
 export async function runVariant(ctx: ExperimentContext, v: VariantSpec, o: { ownProcess: boolean; cb?: FineTuneCallbacks }): Promise<VariantOutcome> {
+  const runDir = join(ctx.dir, v.runDir);
+  try {
+    return await trainAndEvaluate(ctx, v, o);
+  } catch (err) {
+    if (!existsSync(join(runDir, 'status.json')) && !(err instanceof VariantStopped)) {
+      mkdirSync(runDir, { recursive: true });
+      const now = new Date().toISOString();
+      writeRunStatus(runDir, { state: 'failed', pid: process.pid, hostname: hostname(), startedAt: now, heartbeatAt: now, endedAt: now, step: 0, totalSteps: 0, error: { message: err instanceof Error ? err.message : String(err) } });
+    }
+    throw err;
+  }
+}
+
+async function trainAndEvaluate(ctx: ExperimentContext, v: VariantSpec, o: { ownProcess: boolean; cb?: FineTuneCallbacks }): Promise<VariantOutcome> {
   const runDir = join(ctx.dir, v.runDir);
   const settings = effectiveSettings(v.strategy, v.overrides);
   const status = existsSync(join(runDir, 'config.json')) ? readRunStatus(runDir) : null;

@@ -11,7 +11,7 @@ import { prepareDataset } from '../data/prepareDataset';
 import { prepareCorpus } from '../data/prepareCorpus';
 import { PreparedDataset } from '../data/preparedDataset';
 import { corpusSource } from '../data/corpusSource';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { BUILTIN_CORPUS_DIR, readGeneralEval, requireBuiltinModel } from '../builtin';
 import { Decoder } from '../generate/generator';
 import { CompletionItem, completionAccuracy } from '../eval/completionAccuracy';
@@ -143,6 +143,7 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   const data = PreparedDataset.open(prepared.dir);
   let replay;
   if (job.replay && job.replay.ratio > 0) {
+    mkdirSync(job.runDir, { recursive: true }); // a run on an experiment's prepared data has no folder yet
     const { file } = corpusSource(resolve(job.replay.source), join(job.runDir, 'replay.txt'));
     const packed = await prepareCorpus({ source: file, tokenizer, outDir: join(job.runDir, 'replay'), seqLength: sequenceLength(data, model.maxPositions) + 1 });
     replay = { data: PreparedDataset.open(packed.dir), ratio: job.replay.ratio };
