@@ -20,7 +20,7 @@ test('from out/test/builtin, the package root is the repository', () => {
   assert.equal(BUILTIN_MODEL_DIR, join(repoRoot, 'assets', 'base-model'));
   assert.equal(DEMO_QA_FILE, join(repoRoot, 'assets', 'demo', 'qa.jsonl'));
   assert.equal(DEMO_GENERAL_EVAL_FILE, join(repoRoot, 'assets', 'demo', 'general_eval.jsonl'));
-  assert.equal(BUILTIN_CORPUS_FILES.length, 4);
+  assert.equal(BUILTIN_CORPUS_FILES.length, 5);
 });
 
 test('findPackageRoot walks up from dist/ or out/test/x/ to the package.json named finetune-lab', () => {
