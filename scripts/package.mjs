@@ -110,7 +110,8 @@ const unstaged = [...files].filter((f) => !listed.includes(f));
 if (unstaged.length) fail(`vsce would leave out staged files: ${unstaged.join(', ')}`);
 
 mkdirSync(dirname(packagePath), { recursive: true });
-await vsce.createVSIX({ cwd: stage, packagePath, target: TARGET, allowMissingRepository: true, useYarn: false, dependencies: true });
+// README.md's pictures are relative to the repository; there is no public repository URL to rewrite them to.
+await vsce.createVSIX({ cwd: stage, packagePath, target: TARGET, allowMissingRepository: true, useYarn: false, dependencies: true, rewriteRelativeLinks: false });
 const mb = (statSync(packagePath).size / 2 ** 20).toFixed(1);
 const shown = packagePath.startsWith(process.cwd()) ? relative(process.cwd(), packagePath) : packagePath;
 console.log(`package: ${shown}: ${mb} MB, ${listed.length} files, target ${TARGET}`);

@@ -41,7 +41,7 @@ test('ftlab experiment: two strategies, each in its own process, a valid report;
   const a = join(dir, 'uninterrupted');
   const ra = experiment(ARGS(f, a));
   assert.equal(ra.status, 0, ra.stderr);
-  assert.match(ra.stdout, /full\s+\d+\.\d% \(\d+\/12\) → \d+\.\d% \(\d+\/12\)/);
+  assert.match(ra.stdout, /full-steps30\s+\d+\.\d% \(\d+\/12\) → \d+\.\d% \(\d+\/12\)/);
   const report = parseReportText(readFileSync(join(a, 'report.json'), 'utf8'), join(a, 'report.json'));
   assert.deepEqual(report.variants.map((v) => [v.name, v.strategy, v.status]), [['full-steps30', 'full', 'finished'], ['lora-steps30', 'lora', 'finished']]);
   for (const v of report.variants) {

@@ -9,6 +9,7 @@ import { BUILTIN_CORPUS_DIR } from '../builtin';
 import { readSafetensors } from '../checkpoint/safetensors';
 import { writeFileAtomic } from '../fsAtomic';
 import { readRunConfig } from '../runs/runConfig';
+import { readCheckpointSummary } from '../runs/trainerState';
 import { readRunStatus, writeRunStatus } from '../runs/runStatus';
 import { loadTrainedRun } from '../train/runFiles';
 import { FineTuneCallbacks, fineTune } from '../train/fineTuneRun';
@@ -77,7 +78,9 @@ async function trainAndEvaluate(ctx: ExperimentContext, v: VariantSpec, o: { own
   const status = existsSync(join(runDir, 'config.json')) ? readRunStatus(runDir) : null;
   const canResume = status !== null && status.state !== 'finished' && existsSync(join(runDir, 'checkpoint', 'trainer_state.json'));
   const log = o.cb?.onLog ?? (() => {});
-  if (canResume) log(`${v.name}: resuming from step ${status!.step} of ${status!.totalSteps}`);
+  // The checkpoint's step, not status.json's (whose heartbeat may be older than the last checkpoint).
+  const resumeStep = canResume ? readCheckpointSummary(runDir).step : null;
+  if (canResume) log(`${v.name}: resuming from the checkpoint of step ${resumeStep}`);
   const t0 = performance.now();
   let weights: Map<string, Float32Array>;
   let steps: number, finalLoss: number | null, device: string;
@@ -109,7 +112,7 @@ async function trainAndEvaluate(ctx: ExperimentContext, v: VariantSpec, o: { own
       steps, seconds, tokensPerSecond: tps.length ? tps[Math.floor(tps.length / 2)] : 0, finalLoss,
       trainableParameters: await trainableParameters(runDir),
       peakMemoryBytes: o.ownProcess ? process.resourceUsage().maxRSS * 1024 : null,
-      device, resumedFromStep: canResume ? status!.step : null,
+      device, resumedFromStep: resumeStep,
     },
     evaluation,
   };
