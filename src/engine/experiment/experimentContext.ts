@@ -1,9 +1,8 @@
 // What every part of an experiment needs, loaded the same way by the coordinating process and by each
 // variant's process: the spec, the base model, the tokenizer, the prepared data and the evaluation sets.
 
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BUILTIN_MODEL_DIR, requireBuiltinModel } from '../builtin';
+import { requireBuiltinModel } from '../builtin';
 import { HfModel, loadHfModel } from '../checkpoint/hfModel';
 import { prepareDataset } from '../data/prepareDataset';
 import { PreparedDataset } from '../data/preparedDataset';
@@ -53,12 +52,4 @@ export async function loadExperimentContext(dir: string, onLog: (s: string) => v
     prose: ev.prosePrompts ? readPromptFile(ev.prosePrompts) : null,
   };
   return { dir, spec, modelDir, hf, lm, tokenizer, data, sets };
-}
-
-export function isBuiltin(baseModel: string): boolean {
-  return baseModel === 'builtin' || resolve(baseModel) === BUILTIN_MODEL_DIR;
-}
-
-export function exists(p: string | null): p is string {
-  return p !== null && existsSync(p);
 }

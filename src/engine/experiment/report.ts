@@ -8,20 +8,13 @@
 // a field changes meaning or a required one is added.
 
 import { STRATEGIES, type StrategyKind } from '../train/strategies';
+import type { Proportion } from '../eval/proportion';
+
+/** A measured share with its counts and 95% Wilson interval: the type eval/proportion.ts computes. */
+export type { Proportion };
 
 export const REPORT_FORMAT = 'ftlab-experiment-report';
 export const REPORT_VERSION = 1;
-
-/** A measured share with its 95% Wilson interval. `correct` may be fractional when answers are
- *  sampled (the mean over samples); `total` is a count of items. The same shape as
- *  src/engine/eval/proportion.ts's, which computes it. */
-export interface Proportion {
-  correct: number;
-  total: number;
-  fraction: number;
-  low: number;
-  high: number;
-}
 
 /** A figure measured before and after training. A null side says it was not measured; `missing`
  *  says why (shown to the user). `flips`: items wrong before and right after (gained), and the

@@ -3,9 +3,9 @@
 // on the same folder, it continues: finished variants are kept, a stopped one resumes from its
 // checkpoint, the rest start.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BUILTIN_MODEL_DIR, PACKAGE_ROOT } from '../builtin';
+import { PACKAGE_ROOT } from '../builtin';
 import { writeFileAtomic } from '../fsAtomic';
 import { FineTuneCallbacks } from '../train/fineTuneRun';
 import { StrategyKind } from '../train/strategies';
@@ -102,7 +102,7 @@ export async function runExperiment(dirIn: string, launch: VariantLauncher, cb: 
   const dir = resolve(dirIn);
   const log = cb.onLog ?? (() => {});
   const ctx = await loadExperimentContext(dir, log);
-  const baseline = await measureBaseline(ctx, log);
+  await measureBaseline(ctx, log);
   const { variants } = ctx.spec;
   for (const [i, v] of variants.entries()) {
     if (cb.signal?.aborted) break;
@@ -120,7 +120,6 @@ export async function runExperiment(dirIn: string, launch: VariantLauncher, cb: 
       cb.onVariantEnd?.(v, null, msg);
     }
   }
-  void baseline;
   const report = buildReport(dir);
   writeReport(dir, report);
   return report;

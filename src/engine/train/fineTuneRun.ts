@@ -4,6 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import { loadHfModel } from '../checkpoint/hfModel';
+import { qaItems } from '../experiment/evalSets';
 import { modelIdentity } from '../checkpoint/modelIdentity';
 import { causalLMFromHf } from '../models/hfCausalLM';
 import { loadTokenizer } from '../tokenizer';
@@ -15,7 +16,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { BUILTIN_CORPUS_DIR, readGeneralEval, requireBuiltinModel } from '../builtin';
 import { Decoder } from '../generate/generator';
 import { CompletionItem, completionAccuracy } from '../eval/completionAccuracy';
-import { Tokenizer } from '../tokenizer';
 import { LayerLrMultipliers, STRATEGIES, StrategyKind, layerwiseSettings, strategyHooks } from './strategies';
 import { LORA_DEFAULT_TARGETS, LoraConfig } from './lora';
 import { EvalMetrics, RunExistsError, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train, writeFileAtomic } from './trainer';
@@ -157,7 +157,7 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   // Before/after accuracy, measured by generation on held-out items (never estimated).
   const tasks: { task: 'qa' | 'general'; items: CompletionItem[] }[] = [];
   if (job.measureAccuracy) {
-    if (data.indices('validation').length) tasks.push({ task: 'qa', items: await heldOutQa(data, tokenizer) });
+    if (data.indices('validation').length) tasks.push({ task: 'qa', items: await qaItems(data, 'validation', tokenizer) });
     if (builtin) tasks.push({ task: 'general', items: readGeneralEval().map((g) => ({ prompt: g.prompt, answer: g.answer })) });
   }
   const decoder = tasks.length ? new Decoder(model, baseWeights, { device: job.args.device }) : null;
@@ -186,19 +186,6 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   return res;
 }
 
-/** The validation examples as (prompt, answer) texts: the prompt is the part outside the loss. */
-async function heldOutQa(data: PreparedDataset, tokenizer: Tokenizer): Promise<CompletionItem[]> {
-  const items: CompletionItem[] = [];
-  for (const e of data.iterate('validation')) {
-    let k = 0;
-    while (k < e.labels.length && e.labels[k] === -100) k++;
-    const answerIds = Array.from(e.inputIds.subarray(k)).filter((id) => id !== tokenizer.eosId);
-    const prompt = await tokenizer.decode(Array.from(e.inputIds.subarray(0, k)), { skipSpecialTokens: true });
-    const answer = (await tokenizer.decode(answerIds, { skipSpecialTokens: true })).trim();
-    if (answer) items.push({ prompt: prompt.replace(/\s+$/, ''), answer });
-  }
-  return items;
-}
 
 /** A run as the extension asks for it: the preset and guards it offers, as a FineTuneJob. */
 export function fineTuneRun(cfg: FineTuneRunConfig, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
