@@ -1,6 +1,8 @@
 // A small typed `--flag value` parser for the commands that take many options (train, export).
 
 import { UsageError } from './command';
+import { CLI_DATA_WORDS } from './dataWords';
+import { DataError, DataValidationError } from '../engine';
 
 export type FlagKind = 'string' | 'number' | 'boolean';
 export type FlagSpec = Record<string, FlagKind>;
@@ -30,7 +32,12 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
 
 /** Turns an error a user caused into one line (no stack), or rethrows a bug. */
 export function userMessage(err: unknown, userErrors: readonly (abstract new (...args: never[]) => Error)[]): string | null {
-  for (const E of userErrors) if (err instanceof E) return err.message;
+  for (const E of userErrors) {
+    if (!(err instanceof E)) continue;
+    // Data errors carry their fix; the CLI words it with its flags.
+    if (err instanceof DataError || err instanceof DataValidationError) return err.describe(CLI_DATA_WORDS);
+    return err.message;
+  }
   return null;
 }
 

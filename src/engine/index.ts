@@ -15,7 +15,7 @@ export { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, DEMO_QA_FILE, DEMO_QA_TEST_FILE,
 export { loadTokenizer, TokenizerError } from './tokenizer';
 
 // Data
-export { DataError, DataValidationError } from './data/dataError';
+export { DATA_OPTIONS, DataError, DataValidationError, NO_OPTION_WORDS, wordFix, type DataErrorCode, type DataOption, type DataOptionWords } from './data/dataError';
 export { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from './data/prepareDataset';
 export { prepareCorpus } from './data/prepareCorpus';
 export { corpusSource, repackedCorpus } from './data/corpusSource';

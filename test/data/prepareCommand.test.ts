@@ -56,6 +56,7 @@ test('invalid records: exit 1, every problem with its line and fix on stderr, no
   assert.match(r.err, /bad\.jsonl:2: invalid JSON/);
   assert.match(r.err, /bad\.jsonl:3: field "answer": is a number/);
   assert.match(r.err, /fix: /);
+  assert.match(r.err, /or skip them with --skip-invalid/, 'the CLI words the fix with its flags');
   assert.doesNotMatch(r.err, /\s+at .+\.(c?js|ts):\d+/, 'no stack trace');
   assert.ok(!existsSync(join(dir, 'bad.prepared')));
   const skip = await run(data, '--tokenizer', gpt2, '--skip-invalid');
@@ -73,6 +74,16 @@ test('a missing tokenizer or data file is exit 1 with the path and a fix', async
   assert.match(t.err, /no-model.tokenizer\.json: the model folder does not exist/);
 });
 
+test('without --tokenizer: the built-in model\'s tokenizer', async () => {
+  const data = put(dir, 'builtin.jsonl', Array.from({ length: 10 }, (_, i) => JSON.stringify({ question: `What is ${i} + 1?`, answer: String(i + 1) })).join('\n'));
+  const r = await run(data, '--json', '--out', join(dir, 'builtin-out'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(JSON.parse(r.out).manifest.tokenizer.source, /base-model/);
+  const long = put(dir, 'long.jsonl', JSON.stringify({ question: 'word '.repeat(40), answer: 'x' }));
+  const t = await run(long, '--max-length', '8');
+  assert.match(t.err, /long\.jsonl:1: \d+ tokens, more than the maximum length of 8\n.*raise the maximum length \(--max-length\), or truncate \(--truncate\) or drop \(--drop-long\)/);
+});
+
 test('a replay corpus: --corpus with --seq-length', async () => {
   const text = put(dir, 'corpus.txt', 'The cat sat on the mat. '.repeat(50) + '\n\n' + 'Another document here. '.repeat(40) + '\n');
   const r = await run('--corpus', text, '--seq-length', '33', '--tokenizer', gpt2);
@@ -83,7 +94,7 @@ test('a replay corpus: --corpus with --seq-length', async () => {
 test('usage errors', () => {
   const bad = (...argv: string[]) => assert.throws(() => parsePrepareArgs(argv), UsageError, argv.join(' '));
   bad();
-  bad('a.jsonl');
+  assert.equal(parsePrepareArgs(['a.jsonl']).tokenizer, undefined, 'no --tokenizer: the built-in model\'s');
   bad('a.jsonl', 'b.jsonl', '--tokenizer', 'm');
   bad('a.jsonl', '--tokenizer', 'm', '--split', '0.5,0.5');
   bad('a.jsonl', '--tokenizer', 'm', '--split', '0,0.5,0.5');

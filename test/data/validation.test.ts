@@ -174,7 +174,7 @@ describe('files and settings', () => {
     const run = (source: string) => prepareDataset({ source, tokenizer: tok, outDir: join(dir, 'x') });
     await assert.rejects(run(join(dir, 'missing.jsonl')), (e: unknown) => e instanceof DataError && e.code === 'file' && /does not exist/.test(e.message));
     await assert.rejects(run(dir), (e: unknown) => e instanceof DataError && /not a file/.test(e.message));
-    await assert.rejects(run(put(dir, 'data.xlsx', 'x')), (e: unknown) => e instanceof DataError && /--format/.test(e.fix));
+    await assert.rejects(run(put(dir, 'data.xlsx', 'x')), (e: unknown) => e instanceof DataError && /\{\{format\}\}/.test(e.fixText) && !/--/.test(e.fix));
   });
 
   test('settings: max length, split fractions, a non-dataset output folder', async () => {
@@ -185,7 +185,7 @@ describe('files and settings', () => {
     await settings({ split: { validation: 0.6, test: 0.5 } });
     await settings({ split: { validation: -0.1, test: 0 } });
     const noEos = await tinyTokenizer(dir, ['a', 'b'], { eos_token: null });
-    await assert.rejects(prepareDataset({ source, tokenizer: noEos, outDir: join(dir, 's-out') }), (e: unknown) => e instanceof DataError && e.code === 'settings' && /no EOS/.test(e.message) && /--no-eos/.test(e.fix));
+    await assert.rejects(prepareDataset({ source, tokenizer: noEos, outDir: join(dir, 's-out') }), (e: unknown) => e instanceof DataError && e.code === 'settings' && /no EOS/.test(e.message) && /\{\{noEos\}\}/.test(e.fixText));
     assert.equal((await prepareDataset({ source, tokenizer: noEos, outDir: join(dir, 's-out'), appendEos: false, split: { validation: 0, test: 0 } })).manifest.counts.examples, 1);
     put(dir, 'precious.txt', 'keep me');
     await settings({ outDir: dir });

@@ -2,12 +2,13 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import {
-  DataError, DataValidationError, type DatasetManifest, type LengthStats, prepareCorpus, DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress, DEFAULT_PROMPT_TEMPLATE, DATA_FORMATS, type DataFormat, loadTokenizer, TokenizerError,
+  DataError, DataValidationError, type DatasetManifest, type LengthStats, prepareCorpus, DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress, DEFAULT_PROMPT_TEMPLATE, DATA_FORMATS, type DataFormat, loadTokenizer, TokenizerError, BUILTIN_MODEL_DIR,
 } from '../../engine';
+import { CLI_DATA_WORDS } from '../dataWords';
 
-const usage = `Usage: ftlab prepare <data-file> --tokenizer <model-dir> [options]
-       ftlab prepare --train <file> [--validation <file>] [--test <file>] --tokenizer <model-dir> [options]
-       ftlab prepare --corpus <text-file> --seq-length <n> --tokenizer <model-dir> [--out <dir>]
+const usage = `Usage: ftlab prepare <data-file> [--tokenizer <model-dir>] [options]
+       ftlab prepare --train <file> [--validation <file>] [--test <file>] [--tokenizer <model-dir>] [options]
+       ftlab prepare --corpus <text-file> --seq-length <n> [--tokenizer <model-dir>] [--out <dir>]
 
 Checks a Q&A data file (JSONL, JSON array, CSV, TSV; question/answer, q/a, prompt/completion,
 alpaca, chat messages, ShareGPT or pre-tokenized input_ids), applies the template, tokenizes,
@@ -15,7 +16,8 @@ leaves the prompt out of the loss, splits it with a seed and writes a prepared d
 If any record is invalid, nothing is written: each problem is listed with file, line and fix.
 An up-to-date folder (same data, tokenizer, template and settings) is reused as it is.
 
-  --tokenizer <dir>        model folder with tokenizer.json (and tokenizer_config.json)
+  --tokenizer <dir>        model folder with tokenizer.json (and tokenizer_config.json);
+                           default: the built-in model's tokenizer
   --out <dir>              output folder (default: <data-file>.prepared beside the data)
   --format <f>             ${DATA_FORMATS.join(' | ')} (default: from the file extension)
   --question-field <name>  the field with the question (default: detected)
@@ -134,7 +136,6 @@ export function parsePrepareArgs(argv: readonly string[]): Args {
   if (inputs > 1) throw new UsageError('give one of: a data file, --train, --corpus');
   if ((a.validation || a.test) && !a.train) throw new UsageError('--validation and --test go with --train');
   if (a.split && !a.data) throw new UsageError('--split applies to a single data file');
-  if (!a.tokenizer) throw new UsageError('--tokenizer <model-dir> is required (the folder with tokenizer.json)');
   if (a.corpus && a.seqLength === undefined) throw new UsageError('--corpus needs --seq-length');
   return a;
 }
@@ -181,7 +182,7 @@ export const prepare: CliCommand = {
     const a = parsePrepareArgs(argv);
     const onProgress = progress();
     try {
-      const tokenizer = await loadTokenizer(a.tokenizer!);
+      const tokenizer = await loadTokenizer(a.tokenizer ?? BUILTIN_MODEL_DIR);
       let result: { dir: string; manifest: DatasetManifest; reused: boolean };
       if (a.corpus) {
         result = await prepareCorpus({
@@ -204,8 +205,8 @@ export const prepare: CliCommand = {
       return 0;
     } catch (error) {
       if (onProgress) process.stderr.write('\r\x1b[K');
-      if (error instanceof DataValidationError || error instanceof TokenizerError) console.error(error.message);
-      else if (error instanceof DataError) console.error(error.describe());
+      if (error instanceof DataValidationError || error instanceof DataError) console.error(error.describe(CLI_DATA_WORDS));
+      else if (error instanceof TokenizerError) console.error(error.message);
       else throw error;
       return 1;
     }

@@ -26,7 +26,7 @@ export function chatFormatter(tokenizer: Tokenizer, source: string, origin: stri
   try {
     template = new Template(source);
   } catch (error) {
-    throw new DataError({ code: 'settings', file: origin, problem: `the chat template cannot be parsed: ${(error as Error).message}`, fix: 'fix the template, or use a prompt template (--template) instead' });
+    throw new DataError({ code: 'settings', file: origin, problem: `the chat template cannot be parsed: ${(error as Error).message}`, fix: 'fix the template, or use a prompt template[[ ({{template}})]] instead' });
   }
   const specials = [...tokenizer.specialTokens].sort((a, b) => b.length - a.length);
   const firstSpecialEnd = (text: string): number => {
@@ -85,7 +85,7 @@ export function chatFormatter(tokenizer: Tokenizer, source: string, origin: stri
         return new DataError({
           code: 'template', file: at.file, line: at.line,
           problem: 'the chat template does not show any assistant message of this conversation',
-          fix: 'check the roles (the reply to learn must have role "assistant"), or use a prompt template (--template)',
+          fix: 'check the roles (the reply to learn must have role "assistant"), or use a prompt template[[ ({{template}})]]',
         });
       }
       return pieces;

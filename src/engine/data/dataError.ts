@@ -19,16 +19,51 @@ export type DataErrorCode =
   | 'duplicate'
   | 'leakage';
 
+/**
+ * The preparation settings a fix can point to. The engine does not name them: each surface does, the
+ * CLI by its flags (src/cli/dataWords.ts), VS Code by its pickers and settings
+ * (src/extension/dataWords.ts).
+ */
+export const DATA_OPTIONS = [
+  'skipInvalid', 'format', 'fields', 'textField', 'template', 'chatTemplate', 'noEos', 'maxLength', 'truncate', 'dropLong',
+  'split', 'seed', 'out', 'force', 'seqLength',
+] as const;
+export type DataOption = (typeof DATA_OPTIONS)[number];
+
+/** How a surface names each option; null where it has no such option (the mention is then left out). */
+export type DataOptionWords = Readonly<Record<DataOption, string | null>>;
+
+/** No surface: every mention of an option left out (the engine's own `message` and `fix`). */
+export const NO_OPTION_WORDS: DataOptionWords = Object.fromEntries(DATA_OPTIONS.map((o) => [o, null])) as Record<DataOption, null>;
+
+/**
+ * A fix in a surface's words. In the engine's text `{{option}}` stands for an option's name, and
+ * `[[...]]` encloses a mention that is kept only where the surface names every option in it:
+ * 'raise the maximum length[[ ({{maxLength}})]]' -> 'raise the maximum length (--max-length)' in the
+ * CLI, 'raise the maximum length' where there is no such setting.
+ */
+export function wordFix(text: string, words: DataOptionWords): string {
+  const name = (o: string): string | null => (Object.hasOwn(words, o) ? words[o as DataOption] : null);
+  return text
+    .replace(/\[\[(.*?)\]\]/gs, (_, inner: string) => {
+      const options = [...inner.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!);
+      return options.every((o) => name(o) !== null) ? inner : '';
+    })
+    .replace(/\{\{(\w+)\}\}/g, (_, o: string) => name(o) ?? o);
+}
+
 export interface DataErrorInit {
   code: DataErrorCode;
   file: string;
   /** 1-based line where the record starts; undefined for a problem with the whole file or a setting. */
   line?: number;
+  /** 1-based column on `line` where the problem is, when the reader knows it (JSON syntax errors). */
+  column?: number;
   /** The field in the record, e.g. "answer" or "messages[2].content". */
   field?: string;
   /** What is wrong, without the location. */
   problem: string;
-  /** What the user can do about it. */
+  /** What the user can do about it; options as `[[... {{option}} ...]]` (see wordFix). */
   fix: string;
 }
 
@@ -37,23 +72,34 @@ export class DataError extends Error {
   readonly code: DataErrorCode;
   readonly file: string;
   readonly line: number | undefined;
+  readonly column: number | undefined;
   readonly field: string | undefined;
   readonly problem: string;
+  /** The fix with no option named (see fixIn for a surface's words). */
   readonly fix: string;
+  /** The fix as written, with its option mentions (wordFix). */
+  readonly fixText: string;
 
   constructor(init: DataErrorInit) {
     super(`${where(init)}${init.problem}`);
     this.code = init.code;
     this.file = init.file;
     this.line = init.line;
+    this.column = init.column;
     this.field = init.field;
     this.problem = init.problem;
-    this.fix = init.fix;
+    this.fixText = init.fix;
+    this.fix = wordFix(init.fix, NO_OPTION_WORDS);
   }
 
-  /** Two lines: location and problem, then the fix. */
-  describe(): string {
-    return `${this.message}\n  fix: ${this.fix}`;
+  /** The fix in a surface's words. */
+  fixIn(words: DataOptionWords): string {
+    return wordFix(this.fixText, words);
+  }
+
+  /** Two lines: location and problem, then the fix (in a surface's words). */
+  describe(words: DataOptionWords = NO_OPTION_WORDS): string {
+    return `${this.message}\n  fix: ${this.fixIn(words)}`;
   }
 
   toJSON(): { code: DataErrorCode; file: string; line?: number; field?: string; message: string; fix: string } {
@@ -76,10 +122,19 @@ export class DataValidationError extends Error {
     readonly count: number,
     readonly countsByCode: Readonly<Partial<Record<DataErrorCode, number>>>,
   ) {
-    const kinds = Object.entries(countsByCode).map(([k, n]) => `${n} ${k}`).join(', ');
-    const shown = errors.slice(0, 10).map((e) => `  ${e.describe().replace(/\n/g, '\n  ')}`).join('\n');
-    const more = count > 10 ? `\n  ... and ${count - 10} more` : '';
-    super(`${count} invalid record${count === 1 ? '' : 's'} (${kinds}); nothing was written.\n${shown}${more}\n` +
-      'Fix the records, or skip them with --skip-invalid (they are then listed in skipped.jsonl).');
+    super(describeInvalid(errors, count, countsByCode, NO_OPTION_WORDS));
   }
+
+  /** The count, the first ten problems with their fixes, and what to do, in a surface's words. */
+  describe(words: DataOptionWords): string {
+    return describeInvalid(this.errors, this.count, this.countsByCode, words);
+  }
+}
+
+function describeInvalid(errors: readonly DataError[], count: number, countsByCode: Partial<Record<DataErrorCode, number>>, words: DataOptionWords): string {
+  const kinds = Object.entries(countsByCode).map(([k, n]) => `${n} ${k}`).join(', ');
+  const shown = errors.slice(0, 10).map((e) => `  ${e.describe(words).replace(/\n/g, '\n  ')}`).join('\n');
+  const more = count > 10 ? `\n  ... and ${count - 10} more` : '';
+  return `${count} invalid record${count === 1 ? '' : 's'} (${kinds}); nothing was written.\n${shown}${more}\n` +
+    wordFix('Fix the records[[, or skip them with {{skipInvalid}} (they are then listed in skipped.jsonl)]].', words);
 }

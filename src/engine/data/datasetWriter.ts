@@ -61,7 +61,7 @@ export class DatasetWriter {
   /** Refuses to replace a folder that is not a prepared dataset. */
   static open(outDir: string, vocabSize: number): DatasetWriter {
     if (existsSync(outDir) && (!statSync(outDir).isDirectory() || (readdirSync(outDir).length > 0 && !readManifest(outDir)))) {
-      throw new DataError({ code: 'settings', file: outDir, problem: 'the output folder exists and is not a prepared dataset', fix: 'choose another output folder (--out); prepare never overwrites other files' });
+      throw new DataError({ code: 'settings', file: outDir, problem: 'the output folder exists and is not a prepared dataset', fix: 'choose another output folder[[ ({{out}})]]; prepare never overwrites other files' });
     }
     const parent = dirname(outDir);
     mkdirSync(parent, { recursive: true });

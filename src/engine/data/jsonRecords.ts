@@ -30,7 +30,7 @@ export function jsonError(file: string, line: number, text: string, error: unkno
   const trimmed = text.trim();
   let fix = 'write each record as one JSON object, e.g. {"question": "...", "answer": "..."}: names and strings in double quotes, a quote inside a string as \\"';
   if (trimmed === '{' || trimmed === '[') fix = 'this looks like one JSON document spread over several lines: write one record per line (JSON Lines), or save it as a .json array';
-  return new DataError({ code: 'invalid-json', file, line: lineOf, problem: `invalid JSON at column ${found.at - nl}: ${found.problem}`, fix });
+  return new DataError({ code: 'invalid-json', file, line: lineOf, column: found.at - nl, problem: `invalid JSON at column ${found.at - nl}: ${found.problem}`, fix });
 }
 
 /**

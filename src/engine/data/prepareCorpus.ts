@@ -118,7 +118,7 @@ export async function prepareCorpus(o: CorpusOptions): Promise<{ dir: string; ma
         try { value = JSON.parse(item.text); } catch (e) { reject(jsonError(source, item.line, item.text, e)); continue; }
         const text = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[textField] : undefined;
         if (typeof text !== 'string') {
-          reject(new DataError({ code: text === undefined ? 'missing-field' : 'wrong-type', file: source, line: item.line, field: textField, problem: text === undefined ? 'is missing' : 'is not a string', fix: `give every line a "${textField}" string (or name the field: --text-field)` }));
+          reject(new DataError({ code: text === undefined ? 'missing-field' : 'wrong-type', file: source, line: item.line, field: textField, problem: text === undefined ? 'is missing' : 'is not a string', fix: `give every line a "${textField}" string[[ (or name the field: {{textField}})]]` }));
           continue;
         }
         if (text.trim() === '') continue;

@@ -193,18 +193,18 @@ type Settings = {
 
 function checkSettings(s: Settings, tokenizer: Tokenizer): void {
   const bad = (problem: string, fix: string) => new DataError({ code: 'settings', file: 'settings', problem, fix });
-  if (!Number.isInteger(s.maxLength) || s.maxLength < 2) throw bad(`the maximum length ${s.maxLength} is not a whole number >= 2`, 'give --max-length in tokens, e.g. 1024');
+  if (!Number.isInteger(s.maxLength) || s.maxLength < 2) throw bad(`the maximum length ${s.maxLength} is not a whole number >= 2`, 'give the maximum length in tokens, e.g. 1024[[ ({{maxLength}})]]');
   const { validation, test } = s.split;
-  if (!(validation >= 0 && test >= 0 && validation + test < 1)) throw bad(`the split fractions validation ${validation} and test ${test} must be >= 0 and leave some data for training`, 'e.g. --split 0.8,0.1,0.1');
-  if (!Number.isInteger(s.seed)) throw bad(`the seed ${s.seed} is not a whole number`, 'give --seed as an integer');
-  if (s.chatTemplate === true && !tokenizer.chatTemplate) throw bad(`the tokenizer (${tokenizer.source}) has no chat template`, 'use a prompt template (--template) or a model whose tokenizer_config.json has chat_template');
+  if (!(validation >= 0 && test >= 0 && validation + test < 1)) throw bad(`the split fractions validation ${validation} and test ${test} must be >= 0 and leave some data for training`, 'give train, validation and test shares that add up to 1, e.g. 0.8, 0.1, 0.1[[ ({{split}})]]');
+  if (!Number.isInteger(s.seed)) throw bad(`the seed ${s.seed} is not a whole number`, 'give a whole number as the seed[[ ({{seed}})]]');
+  if (s.chatTemplate === true && !tokenizer.chatTemplate) throw bad(`the tokenizer (${tokenizer.source}) has no chat template`, 'use a prompt template[[ ({{template}})]] or a model whose tokenizer_config.json has chat_template');
 }
 
 function noEos(tokenizer: Tokenizer): DataError {
   return new DataError({
     code: 'settings', file: 'settings',
     problem: `the tokenizer (${tokenizer.source}) has no EOS token to end the examples (a model that never learns EOS never stops)`,
-    fix: 'set eos_token in tokenizer_config.json, or turn off the end token (--no-eos)',
+    fix: 'set eos_token in tokenizer_config.json[[, or turn off the end token ({{noEos}})]]',
   });
 }
 
@@ -374,7 +374,7 @@ class Preparation {
       return new DataError({
         code: 'template', file, line,
         problem: 'a multi-turn conversation cannot use the question/answer template',
-        fix: this.tokenizer.chatTemplate ? 'use the model\'s chat template (--chat-template)' : 'keep one user message and one assistant reply per record, or use a model with a chat template',
+        fix: this.tokenizer.chatTemplate ? 'use the model\'s chat template[[ ({{chatTemplate}})]]' : 'keep one user message and one assistant reply per record, or use a model with a chat template',
       });
     }
     if (this.s.appendEos && this.tokenizer.eosId === undefined) throw noEos(this.tokenizer);
@@ -411,7 +411,7 @@ class Preparation {
         this.reject(new DataError({
           code: 'too-long', file: b.file, line: b.line,
           problem: `${ids.length} tokens, more than the maximum length of ${max}`,
-          fix: 'raise the maximum length (--max-length), shorten the record, or truncate (--truncate) or drop (--drop-long) long examples',
+          fix: 'shorten the record[[, raise the maximum length ({{maxLength}})]][[, or truncate ({{truncate}}) or drop ({{dropLong}}) long examples]]',
         }));
         return;
       }
@@ -426,7 +426,7 @@ class Preparation {
       this.reject(new DataError({
         code: 'no-answer', file: b.file, line: b.line,
         problem: cut ? `the answer starts after the first ${max} tokens: nothing left to learn after truncation` : 'the answer has no tokens to learn',
-        fix: cut ? 'shorten the question, or raise the maximum length (--max-length)' : 'write a non-empty answer',
+        fix: cut ? 'shorten the question[[, or raise the maximum length ({{maxLength}})]]' : 'write a non-empty answer',
       }));
       return;
     }

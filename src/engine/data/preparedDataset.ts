@@ -188,5 +188,5 @@ export class PreparedDataset {
 }
 
 function broken(dir: string, problem: string): DataError {
-  return new DataError({ code: 'file', file: dir, problem: `is not a usable prepared dataset: ${problem}`, fix: 'prepare the data again (ftlab prepare ... --force)' });
+  return new DataError({ code: 'file', file: dir, problem: `is not a usable prepared dataset: ${problem}`, fix: 'prepare the data again[[ ({{force}})]]' });
 }

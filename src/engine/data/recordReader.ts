@@ -45,7 +45,7 @@ export async function detectFormat(file: string): Promise<DataFormat> {
   throw new DataError({
     code: 'file', file,
     problem: `cannot tell the format from the extension "${ext || '(none)'}"`,
-    fix: 'name the file .jsonl, .json, .csv or .tsv, or give the format (--format jsonl|json|csv|tsv)',
+    fix: 'name the file .jsonl, .json, .csv or .tsv[[, or give the format ({{format}})]]',
   });
 }
 

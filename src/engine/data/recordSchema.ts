@@ -57,7 +57,7 @@ export function noFieldsError(file: string, line: number, keys: readonly string[
   return new DataError({
     code: 'file', file, line,
     problem: `cannot tell which fields hold the question and the answer (the first record has: ${keys.length ? keys.map((k) => JSON.stringify(k)).join(', ') : 'no fields'})`,
-    fix: 'name them question/answer (or q/a, prompt/completion, instruction/input/output, messages, conversations, input_ids), or give them: --question-field NAME --answer-field NAME',
+    fix: 'name them question/answer (or q/a, prompt/completion, instruction/input/output, messages, conversations, input_ids), [[, or give them: {{fields}}]]',
   });
 }
 
