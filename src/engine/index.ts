@@ -35,6 +35,8 @@ export { RUN_FILES, RunFolderError, type RunFolderProblem } from './runs/runFold
 export { RUN_CONFIG_VERSION, RUN_FORMAT, readRunConfig, type BaseModelRef, type ExperimentLink, type RunConfig, type RunDescription } from './runs/runConfig';
 export { RUN_STATES, readRunStatus, writeRunStatus, type RunState, type RunStatus, type RunStatusReport } from './runs/runStatus';
 export { readEvalMetrics, readMetrics, truncateMetricsAfter } from './runs/metricsLog';
+export { clearStopRequest, isStopRequested, readStopRequest, requestStop, type StopRequest } from './runs/stopRequest';
+export { labelProblem, readRunLabel, writeRunLabel } from './runs/runLabel';
 export type { EvalMetrics, StepMetrics } from './train/trainer';
 export { LORA_DEFAULT_TARGETS, loraTargets, mergeLora, peftAdapterConfig, peftKey, type LoraConfig } from './train/lora';
 export { writeSafetensors } from './checkpoint/safetensors';

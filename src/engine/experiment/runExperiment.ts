@@ -16,6 +16,7 @@ import { ModelEvaluation, evaluateModel } from './evalSets';
 import { ExperimentReport } from './report';
 import { BASELINE_FILE, Baseline, buildReport, readBaseline } from './experimentReport';
 import { renderReportHtml } from './reportHtml';
+import { clearStopRequest, describeStopRequest, isStopRequested } from '../runs/stopRequest';
 import { VariantOutcome, readOutcome, runVariant } from './runVariant';
 import { VariantSettings, effectiveSettings } from './strategyPresets';
 
@@ -101,11 +102,18 @@ export type VariantLauncher = 'inline' | ((dir: string, variant: VariantSpec) =>
 export async function runExperiment(dirIn: string, launch: VariantLauncher, cb: ExperimentCallbacks = {}): Promise<ExperimentReport> {
   const dir = resolve(dirIn);
   const log = cb.onLog ?? (() => {});
+  // Running it again is the answer to an earlier stop request (stop-request.json): it is stale now.
+  clearStopRequest(dir);
   const ctx = await loadExperimentContext(dir, log);
   await measureBaseline(ctx, log);
   const { variants } = ctx.spec;
   for (const [i, v] of variants.entries()) {
     if (cb.signal?.aborted) break;
+    if (isStopRequested(dir)) {
+      // The running variant stopped at its step boundary (it polls this folder too); start no other.
+      log(`experiment stopped before ${v.name}: a stop was ${describeStopRequest(dir)}; resuming it continues from here`);
+      break;
+    }
     const runDir = join(dir, v.runDir);
     if (readOutcome(runDir)) { log(`${v.name}: finished earlier (kept)`); continue; }
     cb.onVariantStart?.(v, i, variants.length);
@@ -120,6 +128,7 @@ export async function runExperiment(dirIn: string, launch: VariantLauncher, cb: 
       cb.onVariantEnd?.(v, null, msg);
     }
   }
+  clearStopRequest(dir); // answered: the variants it concerned have stopped or ended
   const report = buildReport(dir);
   writeReport(dir, report);
   return report;

@@ -9,6 +9,8 @@
 //   best/                the best weights by validation loss, when evaluated
 //   data/, replay/       the prepared dataset and replay corpus (fineTune)
 //   eval.json            before/after accuracy (fineTune, when measured)
+//   stop-request.json    asks the trainer to stop at its next step boundary (stopRequest.ts)
+//   label.json           a name a person gave the run; the folder keeps its name (runLabel.ts)
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ export const RUN_FILES = {
   checkpoint: 'checkpoint',
   best: 'best',
   trainerState: 'trainer_state.json',
+  stopRequest: 'stop-request.json',
+  label: 'label.json',
 } as const;
 
 export type RunFolderProblem = 'missing' | 'unreadable' | 'not-json' | 'bad-field' | 'newer-version';

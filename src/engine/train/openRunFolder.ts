@@ -7,6 +7,7 @@ import { RunSettings, writeRunConfig } from '../runs/runConfig';
 import { RUN_FILES } from '../runs/runFolder';
 import { RunStatusRecorder, readRunStatus } from '../runs/runStatus';
 import { truncateMetricsAfter } from '../runs/metricsLog';
+import { clearStopRequest } from '../runs/stopRequest';
 import { TrainerState, readTrainerState } from './checkpoint';
 import { RunExistsError } from './runExistsError';
 import { TrainedParameters } from './trainedParameters';
@@ -33,6 +34,9 @@ export function openRunFolder(job: TrainJob, params: TrainedParameters, plan: Tr
     mkdirSync(runDir, { recursive: true });
     if (existsSync(metricsPath)) rmSync(metricsPath);
   }
+  // A stop asked of the run before this start is answered already (it stopped, or never ran): a
+  // request made from now on, while the step compiles, is honoured at the first step boundary.
+  clearStopRequest(runDir);
   const resolved = writeRunConfig(runDir, runSettings(job, params, plan), { resume: job.resume });
   status.start(resume?.step ?? 0, resolved.training.totalSteps);
   return resume;

@@ -9,6 +9,7 @@ import { stepKey } from '../random';
 import { writeFileAtomic } from '../fsAtomic';
 import { RUN_FILES } from '../runs/runFolder';
 import { RunStatusRecorder } from '../runs/runStatus';
+import { clearStopRequest, describeStopRequest, isStopRequested } from '../runs/stopRequest';
 import { buildTrainStep } from './trainStep';
 import { TrainStepRunner } from './trainRunner';
 import { BatchSource, checkReplayCorpus } from './batchSource';
@@ -73,8 +74,17 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
     await saveCheckpoint(ckptDir, params.all, weights, state, runner.optimizerState(), stateNames(cfg.optimizer));
     return weights;
   };
+  // A stop request in the run folder (or its experiment's) ends the run at this step boundary: a run
+  // started in a terminal can be stopped from the extension, checkpoint included, resumable here.
+  const stopDirs = [runDir, ...(job.describe?.experiment ? [job.describe.experiment.dir] : [])];
   while (step < totalSteps) {
     if (job.signal?.aborted) { stopped = true; break; }
+    const asked = stopDirs.find(isStopRequested);
+    if (asked) {
+      log(`stopping at step ${step}: a stop was ${describeStopRequest(asked)}`);
+      stopped = true;
+      break;
+    }
     const batch = batches.next();
     const lr = learningRateAt(plan.schedule, step);
     const t0 = performance.now();
@@ -102,6 +112,9 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
   await validation.release();
   await runner.release();
   status.end(stopped ? 'stopped' : 'finished', step);
+  // The run's own request is answered (a resume must not stop at once); an experiment's stays until
+  // the experiment has seen it (runExperiment starts no further variant, then clears it).
+  clearStopRequest(runDir);
   // For LoRA the result is the merged model (what generation and export use); the checkpoint keeps the adapters.
   return { steps: step, finalLoss: lastLoss, device: runner.device, weights: params.merged(weights), stopped, stoppedEarly: validation.stoppedEarly, best: validation.best };
 }
