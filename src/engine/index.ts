@@ -58,6 +58,7 @@ export {
   type ExperimentCallbacks, type NewExperiment, type VariantLauncher,
 } from './experiment/runExperiment';
 export { OUTCOME_FILE, readOutcome, type VariantOutcome } from './experiment/runVariant';
+export type { ExperimentMachine } from './experiment/experimentContext';
 export { forgetting, parseReport, parseReportText, ReportError, type ExperimentReport, type VariantReport, type BeforeAfter } from './experiment/report';
 export { renderReportHtml } from './experiment/reportHtml';
 export { formatReportTable, formatProportion } from './experiment/reportTable';

@@ -9,7 +9,7 @@ import { choice, parseFlags, userMessage } from '../flags';
 import {
   CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, OutOfMemoryError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
   createExperiment, formatReportTable, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
-  type VariantLauncher,
+  type VariantLauncher, type ExperimentMachine,
 } from '../../engine';
 
 /** Short keys of a variant's options in `--strategies full,full:lr=1e-3:epochs=5`. */
@@ -97,19 +97,30 @@ function commonOverrides(f: Flags): Partial<VariantSettings> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<VariantSettings>;
 }
 
+/** --device and --threads when given: where the experiment runs this time. */
+function machineFlags(f: Flags): ExperimentMachine {
+  return {
+    ...(f.device !== undefined ? { device: choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu') } : {}),
+    ...(f.threads !== undefined ? { threads: f.threads } : {}),
+  };
+}
+
 /** Each variant in a child process: this CLI run again with --run-variant (its peak memory is its own). */
-export const childProcessLauncher = (quiet: boolean): VariantLauncher => (dir, v) => new Promise<void>((ok, fail) => {
-  const args = [process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name, ...(quiet ? ['--quiet'] : [])];
+export const childProcessLauncher = (quiet: boolean): VariantLauncher => (dir, v, machine) => new Promise<void>((ok, fail) => {
+  const args = [
+    process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name, ...(quiet ? ['--quiet'] : []),
+    ...(machine.device ? ['--device', machine.device] : []), ...(machine.threads !== undefined ? ['--threads', String(machine.threads)] : []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', fail);
   child.on('exit', (code, signal) => (code === 0 ? ok() : fail(new Error(signal ? `its process was killed (${signal}): out of memory, or stopped from outside; run again to resume` : `its process exited with code ${code} (the message is above)`))));
 });
 
 /** Runs (or continues) an experiment and prints its table; shared by `ftlab experiment` and `ftlab demo`. */
-export async function executeExperiment(dir: string, o: { inline?: boolean; quiet?: boolean }): Promise<ExperimentReport> {
+export async function executeExperiment(dir: string, o: { inline?: boolean; quiet?: boolean; machine?: ExperimentMachine }): Promise<ExperimentReport> {
   const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
   const report = await runExperiment(dir, o.inline ? 'inline' : childProcessLauncher(o.quiet ?? false), {
-    onLog: say,
+    onLog: say, machine: o.machine ?? {},
     training: () => ({ onLog: say, onStep: (m) => { if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`); } }),
   });
   console.log(formatReportTable(report));
@@ -137,7 +148,7 @@ export const experiment: CliCommand = {
             if (m.step % 10 === 0) say(`  step ${m.step}  loss ${m.loss.toFixed(4)}`);
             if (killAt && m.step === killAt) process.kill(process.pid, 'SIGKILL');
           },
-        });
+        }, machineFlags(f));
         return 0;
       }
       let dir: string;
@@ -160,7 +171,8 @@ export const experiment: CliCommand = {
         });
         say(`experiment folder: ${dir}`);
       }
-      const report = await executeExperiment(dir, { inline: f.inline, quiet: f.quiet });
+      // On a resume, --device and --threads say where it runs this time (experiment.json keeps what it was created with).
+      const report = await executeExperiment(dir, { inline: f.inline, quiet: f.quiet, ...(f.resume ? { machine: machineFlags(f) } : {}) });
       const unfinished = report.variants.filter((v) => v.status !== 'finished');
       if (unfinished.length) process.stderr.write(`ftlab experiment: ${unfinished.map((v) => `${v.name} ${v.status}`).join(', ')}; continue with: ftlab experiment --resume ${dir}\n`);
       return unfinished.length ? 1 : 0;

@@ -25,8 +25,16 @@ export interface ExperimentContext {
 
 export const EXPERIMENT_DATA_DIR = 'data';
 
-export async function loadExperimentContext(dir: string, onLog: (s: string) => void = () => {}): Promise<ExperimentContext> {
-  const spec = readExperiment(dir);
+/** Where an experiment runs this time (the extension's settings, the CLI's --device/--threads on a
+ *  resume): overrides experiment.json's device and threads; each run's config.json records what was used. */
+export interface ExperimentMachine {
+  device?: ExperimentSpec['device'];
+  threads?: number;
+}
+
+export async function loadExperimentContext(dir: string, onLog: (s: string) => void = () => {}, machine: ExperimentMachine = {}): Promise<ExperimentContext> {
+  const written = readExperiment(dir);
+  const spec: ExperimentSpec = { ...written, device: machine.device ?? written.device, threads: machine.threads ?? written.threads };
   const modelDir = spec.baseModel === 'builtin' ? requireBuiltinModel() : resolve(spec.baseModel);
   const hf = await loadHfModel(modelDir, { onWarning: (w) => onLog(`warning: ${w}`) });
   const lm = causalLMFromHf(hf.config);

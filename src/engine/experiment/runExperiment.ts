@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../builtin';
 import { writeFileAtomic } from '../fsAtomic';
 import { FineTuneCallbacks } from '../train/fineTuneRun';
 import { StrategyKind } from '../train/strategies';
-import { ExperimentContext, loadExperimentContext } from './experimentContext';
+import { ExperimentContext, ExperimentMachine, loadExperimentContext } from './experimentContext';
 import { modelIdentity } from '../checkpoint/modelIdentity';
 import { EvalDecoding, EXPERIMENT_FORMAT, EXPERIMENT_VERSION, ExperimentSpec, VariantSpec, ExperimentError, variantName, writeExperiment } from './experimentFile';
 import { ModelEvaluation, evaluateModel } from './evalSets';
@@ -90,6 +90,8 @@ export interface ExperimentCallbacks {
   /** Step metrics of a variant trained in this process. */
   training?: (v: VariantSpec) => FineTuneCallbacks;
   signal?: AbortSignal;
+  /** Device and threads for this run of it, over experiment.json's (a launcher passes them on). */
+  machine?: ExperimentMachine;
 }
 
 /**
@@ -97,14 +99,14 @@ export interface ExperimentCallbacks {
  * variant's own and is reported as missing). Otherwise a function that runs the variant in a process of
  * its own and resolves when it exits (the CLI re-invokes itself).
  */
-export type VariantLauncher = 'inline' | ((dir: string, variant: VariantSpec) => Promise<void>);
+export type VariantLauncher = 'inline' | ((dir: string, variant: VariantSpec, machine: ExperimentMachine) => Promise<void>);
 
 export async function runExperiment(dirIn: string, launch: VariantLauncher, cb: ExperimentCallbacks = {}): Promise<ExperimentReport> {
   const dir = resolve(dirIn);
   const log = cb.onLog ?? (() => {});
   // Running it again is the answer to an earlier stop request (stop-request.json): it is stale now.
   clearStopRequest(dir);
-  const ctx = await loadExperimentContext(dir, log);
+  const ctx = await loadExperimentContext(dir, log, cb.machine);
   await measureBaseline(ctx, log);
   const { variants } = ctx.spec;
   for (const [i, v] of variants.entries()) {
@@ -120,7 +122,7 @@ export async function runExperiment(dirIn: string, launch: VariantLauncher, cb: 
     log(`variant ${i + 1}/${variants.length}: ${v.name}`);
     try {
       if (launch === 'inline') await runVariant(ctx, v, { ownProcess: false, cb: { ...cb.training?.(v), onLog: log, signal: cb.signal } });
-      else await launch(dir, v);
+      else await launch(dir, v, cb.machine ?? {});
       cb.onVariantEnd?.(v, readOutcome(runDir), null);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
@@ -160,9 +162,9 @@ export function writeReport(dir: string, report: ExperimentReport): void {
 }
 
 /** The variant of `dir` named `name` run in this process (the child side of a launcher). */
-export async function runVariantInProcess(dirIn: string, name: string, cb: FineTuneCallbacks = {}): Promise<VariantOutcome> {
+export async function runVariantInProcess(dirIn: string, name: string, cb: FineTuneCallbacks = {}, machine: ExperimentMachine = {}): Promise<VariantOutcome> {
   const dir = resolve(dirIn);
-  const ctx = await loadExperimentContext(dir, cb.onLog);
+  const ctx = await loadExperimentContext(dir, cb.onLog, machine);
   const v = ctx.spec.variants.find((x) => x.name === name);
   if (!v) throw new ExperimentError(`${dir}: no variant named "${name}" (it has ${ctx.spec.variants.map((x) => x.name).join(', ')})`);
   return runVariant(ctx, v, { ownProcess: true, cb });
