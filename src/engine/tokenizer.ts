@@ -1,6 +1,11 @@
 // Tokenizers: Hugging Face's own Rust library (`tokenizers`, loaded from a model's tokenizer.json) does
 // the splitting and merging; this file adds what that library leaves to its callers:
 //   - tokenizer_config.json rules: add_bos_token / add_eos_token and the bos/eos/pad tokens;
+//   - the special tokens resolved once, as transformers does: tokenizer_config.json (with
+//     special_tokens_map.json), then the ids in config.json, then generation_config.json, then the
+//     defaults of the tokenizer class (GPT-2's tokenizer_config.json on the Hub holds only model_max_length);
+//   - folders with vocab.json + merges.txt and no tokenizer.json (older GPT-2-family repos): the
+//     tokenizer.json transformers' GPT2TokenizerFast would build from them, made in memory;
 //   - a guard on user text: a special-token string typed by a user ("<|endoftext|>", "<s>") stays plain
 //     text and never becomes a control token (transformers' split_special_tokens);
 //   - text made of trusted template parts and untrusted user parts, encoded in one pass (chat templates);
@@ -21,7 +26,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Tokenizer as RustTokenizer, type Encoding as RustEncoding } from 'tokenizers';
 import { CheckpointError } from './checkpoint/checkpointError';
-import { readTokenizerConfig, type HfTokenizerConfig } from './checkpoint/hfConfig';
+import { readSpecialTokenIds, readTokenizerConfig, type HfSpecialTokenIds, type HfTokenizerConfig } from './checkpoint/hfConfig';
 
 export interface EncodeOptions {
   /** Add what the tokenizer adds around a text (BOS for Llama, nothing for GPT-2). Default true, as in transformers. */
@@ -51,7 +56,7 @@ export interface PieceEncoding {
 }
 
 export interface Tokenizer {
-  /** Where it was loaded from (the tokenizer.json path). */
+  /** Where it was loaded from (the tokenizer.json path, or vocab.json's for a vocab.json + merges.txt folder). */
   readonly source: string;
   /** Number of token ids (model vocabulary + added tokens): every id is below it. */
   readonly vocabSize: number;
@@ -61,6 +66,11 @@ export interface Tokenizer {
   readonly bosToken: string | undefined;
   readonly eosToken: string | undefined;
   readonly padToken: string | undefined;
+  /**
+   * Every id that ends generation: the EOS token's, then the other eos_token_id of generation_config.json
+   * and config.json (Llama 3 instruct lists several). Empty when there is no EOS.
+   */
+  readonly eosIds: readonly number[];
   /** Ids that `addSpecialTokens` puts before / after a text. */
   readonly prefixIds: readonly number[];
   readonly suffixIds: readonly number[];
@@ -96,16 +106,29 @@ export class TokenizerError extends Error {
 }
 
 const FETCH_FIX = "copy the model's tokenizer.json (and tokenizer_config.json) from its Hugging Face page into that folder";
+const convertFix = (dir: string) =>
+  `convert it once with Python: python -c "from transformers import AutoTokenizer as T; T.from_pretrained('${dir}').save_pretrained('${dir}')" (writes tokenizer.json), or ${FETCH_FIX}`;
+
+/** The special-token ids of config.json / generation_config.json, the fallback after tokenizer_config.json. */
+interface SidecarIds { config: HfSpecialTokenIds | null; generation: HfSpecialTokenIds | null }
+const NO_SIDECARS: SidecarIds = { config: null, generation: null };
 
 /**
  * Loads `modelDir/tokenizer.json` (or a tokenizer.json path) with `modelDir/tokenizer_config.json`
- * (optional) for BOS/EOS/PAD and the chat template.
+ * (optional) for BOS/EOS/PAD and the chat template, and config.json / generation_config.json for the
+ * special-token ids tokenizer_config.json does not name. A folder with vocab.json + merges.txt and no
+ * tokenizer.json loads as transformers' GPT2TokenizerFast would convert it.
  */
 export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
   const file = modelDir.endsWith('.json') ? modelDir : join(modelDir, 'tokenizer.json');
   const dir = dirname(file);
+  const inFolder = basename(file) === 'tokenizer.json';
   if (!existsSync(file)) {
     const what = existsSync(dir) ? `has no ${basename(file)}` : 'does not exist';
+    if (inFolder && existsSync(join(dir, 'vocab.json'))) return loadVocabMerges(dir, file);
+    if (inFolder && existsSync(join(dir, 'tokenizer.model'))) {
+      throw new TokenizerError(file, `the model folder ${what}, only a SentencePiece tokenizer.model, which Fine-Tune Lab cannot read`, convertFix(dir));
+    }
     throw new TokenizerError(file, `the model folder ${what}`, FETCH_FIX);
   }
   if (statSync(file).isDirectory()) throw new TokenizerError(file, 'is a folder, not a tokenizer.json file', FETCH_FIX);
@@ -125,16 +148,131 @@ export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
   } catch (error) {
     throw new TokenizerError(file, `cannot be loaded by the tokenizers library: ${(error as Error).message}`, `download it again, or use a tokenizer.json saved by transformers >= 4.40: ${FETCH_FIX}`);
   }
-  let config: HfTokenizerConfig | null = null;
-  if (basename(file) === 'tokenizer.json') {
+  const config = inFolder ? await folderTokenizerConfig(dir) : null;
+  const ids = inFolder ? await folderSpecialIds(dir) : NO_SIDECARS;
+  return HfTokenizer.create(file, raw, json, rust, config, ids);
+}
+
+async function folderTokenizerConfig(dir: string): Promise<HfTokenizerConfig | null> {
+  try {
+    return await readTokenizerConfig(dir);
+  } catch (error) {
+    const where = error instanceof CheckpointError && error.file ? error.file : join(dir, 'tokenizer_config.json');
+    throw new TokenizerError(where, `cannot be read: ${(error as Error).message}`, 'fix or remove tokenizer_config.json (without it, the tokenizer.json post-processor decides BOS/EOS)');
+  }
+}
+
+async function folderSpecialIds(dir: string): Promise<SidecarIds> {
+  try {
+    return await readSpecialTokenIds(dir);
+  } catch (error) {
+    const where = error instanceof CheckpointError && error.file ? error.file : join(dir, 'config.json');
+    throw new TokenizerError(where, `cannot be read for the special-token ids: ${(error as Error).message}`, 'fix the file (bos_token_id / eos_token_id / pad_token_id are token ids), or download it again');
+  }
+}
+
+/** The defaults of transformers' tokenizer classes (their __init__ arguments); AutoTokenizer picks the class by model_type. */
+const CLASS_DEFAULTS: Readonly<Record<string, Readonly<{ bos?: string; eos?: string; pad?: string; unk?: string }>>> = {
+  GPT2Tokenizer: { bos: '<|endoftext|>', eos: '<|endoftext|>', unk: '<|endoftext|>' },
+  LlamaTokenizer: { bos: '<s>', eos: '</s>', unk: '<unk>' },
+  Qwen2Tokenizer: { eos: '<|endoftext|>', pad: '<|endoftext|>', unk: '<|endoftext|>' },
+};
+const CLASS_OF_MODEL_TYPE: Readonly<Record<string, string>> = { gpt2: 'GPT2Tokenizer', llama: 'LlamaTokenizer', mistral: 'LlamaTokenizer', qwen2: 'Qwen2Tokenizer' };
+
+function tokenizerClass(config: HfTokenizerConfig | null, ids: SidecarIds): string | undefined {
+  return (config?.tokenizerClass ?? CLASS_OF_MODEL_TYPE[ids.config?.modelType ?? ''])?.replace(/Fast$/, '');
+}
+
+interface SpecialTokens { bos?: string; eos?: string; pad?: string; unk?: string }
+
+/**
+ * BOS/EOS/PAD/UNK as transformers resolves them: tokenizer_config.json (and special_tokens_map.json), then
+ * the ids of config.json, then generation_config.json, then the tokenizer class's defaults.
+ */
+function resolveSpecialTokens(config: HfTokenizerConfig | null, ids: SidecarIds, idToToken: (id: number) => string | undefined): SpecialTokens {
+  const defaults = CLASS_DEFAULTS[tokenizerClass(config, ids) ?? ''] ?? {};
+  const byId = (id: number | null | undefined) => (id == null ? undefined : idToToken(id));
+  // "eos_token": null in tokenizer_config.json says "none" (Qwen2.5's bos_token): no fallback then.
+  const pick = (key: 'bos' | 'eos' | 'pad' | 'unk', ...fallbacks: (string | undefined)[]) =>
+    config?.[key] ? config[key].content : config?.raw[`${key}_token`] === null ? undefined : fallbacks.find((t) => t !== undefined);
+  return {
+    bos: pick('bos', byId(ids.config?.bos), byId(ids.generation?.bos), defaults.bos),
+    eos: pick('eos', byId(ids.config?.eos[0]), byId(ids.generation?.eos[0]), defaults.eos),
+    pad: pick('pad', byId(ids.config?.pad), byId(ids.generation?.pad), defaults.pad),
+    unk: pick('unk', defaults.unk),
+  };
+}
+
+/**
+ * A folder with GPT-2's original files (vocab.json + merges.txt, no tokenizer.json): the tokenizer.json
+ * transformers' GPT2Converter builds from them (byte-level BPE, the special tokens as added tokens).
+ */
+async function loadVocabMerges(dir: string, missing: string): Promise<Tokenizer> {
+  const vocabFile = join(dir, 'vocab.json');
+  const mergesFile = join(dir, 'merges.txt');
+  const config = await folderTokenizerConfig(dir);
+  const ids = await folderSpecialIds(dir);
+  const cls = tokenizerClass(config, ids) ?? 'GPT2Tokenizer';
+  if (cls !== 'GPT2Tokenizer') {
+    throw new TokenizerError(missing, `the model folder has no tokenizer.json, and its vocab.json + merges.txt are for ${cls}, which Fine-Tune Lab converts only for GPT2Tokenizer`, convertFix(dir));
+  }
+  if (!existsSync(mergesFile)) throw new TokenizerError(missing, 'the model folder has no tokenizer.json, and vocab.json without merges.txt is not a GPT-2 tokenizer', convertFix(dir));
+  let vocab: Record<string, number>;
+  try {
+    vocab = JSON.parse(readFileSync(vocabFile, 'utf8')) as Record<string, number>;
+  } catch (error) {
+    throw new TokenizerError(vocabFile, `is not valid JSON (${(error as Error).message}); the file is damaged or truncated`, `download it again, or ${convertFix(dir)}`);
+  }
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab) || !Object.values(vocab).every((v) => Number.isSafeInteger(v) && v >= 0)) {
+    throw new TokenizerError(vocabFile, 'is not a GPT-2 vocabulary (an object from token to id)', `download it again, or ${convertFix(dir)}`);
+  }
+  const merges: string[] = [];
+  readFileSync(mergesFile, 'utf8').split(/\r?\n/).forEach((line, i) => {
+    if ((i === 0 && line.startsWith('#version')) || line.trim() === '') return;
+    if (line.split(' ').length !== 2) throw new TokenizerError(`${mergesFile}:${i + 1}`, `is not a merge (two tokens separated by one space): ${JSON.stringify(line.slice(0, 80))}`, `download merges.txt again, or ${convertFix(dir)}`);
+    merges.push(line);
+  });
+  const byId = new Map(Object.entries(vocab).map(([t, id]) => [id, t]));
+  const specials = resolveSpecialTokens(config, ids, (id) => byId.get(id));
+  const added: AddedTokenJson[] = [];
+  const addedFile = join(dir, 'added_tokens.json');
+  if (existsSync(addedFile)) {
+    let extra: Record<string, number>;
     try {
-      config = await readTokenizerConfig(dir);
+      extra = JSON.parse(readFileSync(addedFile, 'utf8')) as Record<string, number>;
     } catch (error) {
-      const where = error instanceof CheckpointError && error.file ? error.file : join(dir, 'tokenizer_config.json');
-      throw new TokenizerError(where, `cannot be read: ${(error as Error).message}`, 'fix or remove tokenizer_config.json (without it, the tokenizer.json post-processor decides BOS/EOS)');
+      throw new TokenizerError(addedFile, `is not valid JSON (${(error as Error).message})`, `download it again, or ${convertFix(dir)}`);
+    }
+    for (const [content, id] of Object.entries(extra)) {
+      if (!Number.isSafeInteger(id)) throw new TokenizerError(addedFile, `gives ${JSON.stringify(content)} the id ${JSON.stringify(id)}, not a token id`, `download it again, or ${convertFix(dir)}`);
+      added.push({ id, content, special: false, single_word: false, lstrip: false, rstrip: false, normalized: true });
     }
   }
-  return HfTokenizer.create(file, raw, json, rust, config);
+  const special = new Set([specials.bos, specials.eos, specials.pad, specials.unk].filter((t): t is string => t !== undefined));
+  for (const content of special) {
+    const at = added.find((a) => a.content === content);
+    if (at) at.special = true;
+    else if (vocab[content] !== undefined) added.push({ id: vocab[content], content, special: true, single_word: false, lstrip: false, rstrip: false, normalized: true });
+  }
+  added.sort((a, b) => a.id - b.id);
+  const addPrefixSpace = config?.raw['add_prefix_space'] === true;
+  const byteLevel = (prefix: boolean, trim: boolean) => ({ type: 'ByteLevel', add_prefix_space: prefix, trim_offsets: trim, use_regex: true });
+  const json: TokenizerJson = {
+    version: '1.0', truncation: null, padding: null, added_tokens: added, normalizer: null,
+    pre_tokenizer: byteLevel(addPrefixSpace, true), post_processor: byteLevel(true, false), decoder: byteLevel(true, true),
+    model: {
+      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
+      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges,
+    },
+  };
+  const text = JSON.stringify(json);
+  let rust: RustTokenizer;
+  try {
+    rust = RustTokenizer.fromString(text);
+  } catch (error) {
+    throw new TokenizerError(vocabFile, `with merges.txt cannot be loaded by the tokenizers library: ${(error as Error).message}`, convertFix(dir));
+  }
+  return HfTokenizer.create(vocabFile, Buffer.from(text), json, rust, config, ids);
 }
 
 interface AddedTokenJson {
@@ -170,6 +308,7 @@ class HfTokenizer implements Tokenizer {
   readonly bosToken: string | undefined;
   readonly eosToken: string | undefined;
   readonly padToken: string | undefined;
+  readonly eosIds: readonly number[];
   readonly prefixIds: readonly number[];
   readonly suffixIds: readonly number[];
   readonly specialTokens: readonly string[];
@@ -187,7 +326,7 @@ class HfTokenizer implements Tokenizer {
     private readonly placeholders: Map<string, string>,
     private readonly specialPattern: RegExp | undefined,
     fields: {
-      vocabSize: number; bos?: string; eos?: string; pad?: string; prefix: number[]; suffix: number[];
+      vocabSize: number; bos?: string; eos?: string; pad?: string; moreEosIds: number[]; prefix: number[]; suffix: number[];
       specials: string[]; chatTemplate?: string; modelMaxLength?: number; fingerprint: string;
     },
   ) {
@@ -198,6 +337,7 @@ class HfTokenizer implements Tokenizer {
     this.bosId = this.idOf(fields.bos);
     this.eosId = this.idOf(fields.eos);
     this.padId = this.idOf(fields.pad);
+    this.eosIds = this.eosId === undefined ? [] : [...new Set([this.eosId, ...fields.moreEosIds.filter((id) => id < fields.vocabSize)])];
     this.prefixIds = fields.prefix;
     this.suffixIds = fields.suffix;
     this.specialTokens = fields.specials;
@@ -206,18 +346,16 @@ class HfTokenizer implements Tokenizer {
     this.fingerprint = fields.fingerprint;
   }
 
-  static async create(file: string, raw: Buffer, json: TokenizerJson, full: RustTokenizer, config: HfTokenizerConfig | null): Promise<HfTokenizer> {
+  static async create(file: string, raw: Buffer, json: TokenizerJson, full: RustTokenizer, config: HfTokenizerConfig | null, ids: SidecarIds): Promise<HfTokenizer> {
     const added = Array.isArray(json.added_tokens) ? json.added_tokens : [];
     const has = (t: string | undefined): t is string => t !== undefined && full.tokenToId(t) !== null;
-    const bos = config?.bos?.content;
-    const eos = config?.eos?.content;
-    const pad = config?.pad?.content;
+    const { bos, eos, pad, unk } = resolveSpecialTokens(config, ids, (id) => full.idToToken(id) ?? undefined);
     const extra = Array.isArray(config?.raw['additional_special_tokens'])
       ? (config.raw['additional_special_tokens'] as unknown[]).map((t) => (typeof t === 'string' ? t : (t as { content?: unknown })?.content)).filter((t): t is string => typeof t === 'string')
       : [];
     const specials = [...new Set([
       ...added.filter((t) => t.special).map((t) => t.content),
-      ...[bos, eos, pad, config?.unk?.content, ...extra].filter(has),
+      ...[bos, eos, pad, unk, ...extra].filter(has),
     ])].filter((t) => t !== '');
 
     // The guarded twin: same JSON, special tokens renamed to placeholders (appended when only the model
@@ -278,6 +416,7 @@ class HfTokenizer implements Tokenizer {
     const fingerprint = createHash('sha256').update(raw).update(JSON.stringify(rules)).digest('hex');
     return new HfTokenizer(file, full, guarded, remap, placeholders, specialPattern, {
       vocabSize, bos: has(bos) ? bos : undefined, eos: has(eos) ? eos : undefined, pad: has(pad) ? pad : undefined,
+      moreEosIds: [...(ids.generation?.eos ?? []), ...(ids.config?.eos ?? [])],
       prefix, suffix, specials, chatTemplate, modelMaxLength: config?.modelMaxLength ?? undefined, fingerprint,
     });
   }

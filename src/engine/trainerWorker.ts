@@ -62,7 +62,7 @@ port.on('message', async (msg: unknown) => {
       const { decoder, tokenizer } = await loadForPrompts(msg.params.model, msg.params.run);
       const ids = await tokenizer.encode(msg.params.prompt, { addSpecialTokens: true });
       const res = await generate(decoder, ids, {
-        greedy: true, maxNewTokens: msg.params.maxNewTokens ?? 24, stopTokenIds: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
+        greedy: true, maxNewTokens: msg.params.maxNewTokens ?? 24, stopTokenIds: [...tokenizer.eosIds],
         stopStrings: ['\n'], decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),
       });
       const text = (await tokenizer.decode(res.tokens[0], { skipSpecialTokens: true })).split('\n')[0];

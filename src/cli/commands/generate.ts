@@ -92,7 +92,7 @@ export const generate: CliCommand = {
     const lm = causalLMFromHf(hf.config);
     const ids = await tok.encode(prompt);
     if (ids.length === 0) throw new Error('the prompt is empty after tokenization: give some text');
-    const stopTokenIds = [...new Set([...hf.config.eosTokenIds, ...(hf.generation?.eosTokenIds ?? []), ...(tok.eosId !== undefined ? [tok.eosId] : [])])];
+    const stopTokenIds = [...tok.eosIds]; // EOS as the tokenizer loader resolves it, with generation_config.json's and config.json's eos ids
     const decoder = new Decoder(lm, new Map([...hf.tensors].map(([n, t]) => [n, t.data])), { threads: a.threads });
     // Stream: decode the generated tokens and print what is new; hold text ending in an incomplete character.
     // They are decoded after the prompt's last token, whose text is then cut off: a SentencePiece word's

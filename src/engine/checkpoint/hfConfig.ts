@@ -540,3 +540,32 @@ export async function readTokenizerConfig(dir: string): Promise<HfTokenizerConfi
   }
   return parsed;
 }
+
+// ------------------------------------------------------------------------------------------ special token ids
+
+/** The special-token ids a config.json or generation_config.json holds (the tokenizer's fallback). */
+export interface HfSpecialTokenIds {
+  bos: number | null;
+  /** eos_token_id, a list when the file gives several (Llama 3 instruct). */
+  eos: number[];
+  pad: number | null;
+  /** config.json's model_type (which tokenizer class's defaults apply), null in generation_config.json. */
+  modelType: string | null;
+}
+
+async function specialIdsOf(path: string): Promise<HfSpecialTokenIds | null> {
+  const json = await readJsonFile(path);
+  if (!json) return null;
+  const f = new Fields(json, path);
+  return { bos: f.tokenId('bos_token_id'), eos: f.tokenIds('eos_token_id'), pad: f.tokenId('pad_token_id'), modelType: f.str('model_type', null) };
+}
+
+/**
+ * The token ids of `dir/config.json` and `dir/generation_config.json` (null for a file the folder lacks),
+ * read without checking the architecture: a tokenizer folder of a model the engine cannot build still
+ * takes its EOS from there.
+ */
+export async function readSpecialTokenIds(dir: string): Promise<{ config: HfSpecialTokenIds | null; generation: HfSpecialTokenIds | null }> {
+  const [config, generation] = await Promise.all([specialIdsOf(join(dir, 'config.json')), specialIdsOf(join(dir, 'generation_config.json'))]);
+  return { config, generation: generation && { ...generation, modelType: null } };
+}

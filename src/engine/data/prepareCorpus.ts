@@ -42,7 +42,7 @@ export async function prepareCorpus(o: CorpusOptions): Promise<{ dir: string; ma
     throw new DataError({ code: 'settings', file: 'settings', problem: `the sequence length ${o.seqLength} is not a whole number >= 2`, fix: 'give the packed sequence length in tokens, e.g. 257' });
   }
   if (tokenizer.eosId === undefined) {
-    throw new DataError({ code: 'settings', file: 'settings', problem: `the tokenizer (${tokenizer.source}) has no EOS token to separate documents`, fix: 'set eos_token in tokenizer_config.json' });
+    throw new DataError({ code: 'settings', file: 'settings', problem: `the tokenizer (${tokenizer.source}) has no EOS token to separate documents`, fix: 'set eos_token in tokenizer_config.json, or eos_token_id in config.json' });
   }
   const jsonl = ['.jsonl', '.ndjson'].includes(extname(source).toLowerCase());
   const textField = o.textField ?? 'text';

@@ -79,7 +79,7 @@ export async function completionAccuracy(decoder: Decoder, tokenizer: Tokenizer,
 }
 
 const stopsOf = (tokenizer: Tokenizer) => ({
-  stopTokenIds: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
+  stopTokenIds: [...tokenizer.eosIds],
   stopStrings: ['\n'],
   decode: (ids: number[]) => tokenizer.decode(ids, { skipSpecialTokens: true }),
 });
