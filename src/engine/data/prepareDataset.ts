@@ -56,6 +56,8 @@ export interface PrepareOptions {
   /** Errors kept for the report (default 100); all are counted. */
   maxErrors?: number;
   onProgress?: (p: PrepareProgress) => void;
+  /** Stops the preparation (it throws the signal's reason; nothing is written). */
+  signal?: AbortSignal;
 }
 
 export interface PrepareProgress {
@@ -280,6 +282,7 @@ class Preparation {
     const totalBytes = statSync(path).size;
     let sinceProgress = 0;
     for await (const item of readRecords(path, format, digest)) {
+      this.o.signal?.throwIfAborted();
       if (item instanceof DataError) {
         if (item.code === 'file') throw item;
         this.records++;

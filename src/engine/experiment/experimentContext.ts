@@ -44,7 +44,9 @@ export async function loadExperimentContext(dir: string, onLog: (s: string) => v
     ...(spec.testFile
       ? { source: { train: spec.dataFile, test: spec.testFile } }
       : { source: spec.dataFile, split: { validation: spec.validationSplit, test: spec.testSplit }, seed: spec.seed }),
-    tokenizer, outDir: join(dir, EXPERIMENT_DATA_DIR), maxLength: lm.maxPositions + 1,
+    tokenizer, outDir: join(dir, EXPERIMENT_DATA_DIR),
+    // A chosen length cuts longer examples; the model's own limit makes them errors (nothing is lost unseen).
+    ...(spec.maxLength !== undefined ? { maxLength: Math.min(spec.maxLength, lm.maxPositions + 1), overLength: 'truncate' as const } : { maxLength: lm.maxPositions + 1 }),
   });
   const data = PreparedDataset.open(prepared.dir);
   const c = prepared.manifest.counts;

@@ -51,6 +51,8 @@ export interface ExperimentSpec {
   validationSplit: number;
   earlyStoppingPatience: number;
   seed: number;
+  /** Longest example in tokens, longer ones cut (a user's choice); absent: the model's context, longer ones are errors. */
+  maxLength?: number;
   evaluation: {
     decoding: EvalDecoding;
     /** prompt/completion JSONL of general knowledge (exact match); null: none. */
@@ -80,7 +82,7 @@ const decodingRule: Rule<EvalDecoding> = (v, p, f): v is EvalDecoding => {
 export const experimentRule: Rule<ExperimentSpec> = object<ExperimentSpec>({
   format: oneOf(EXPERIMENT_FORMAT), version: count, name: nonEmptyText, createdAt: timestamp, baseModel: nonEmptyText,
   baseModelId: object({ name: nonEmptyText, version: nullable(text), sha256: nullable(text) }),
-  dataFile: nonEmptyText, testFile: nullable(nonEmptyText), testSplit: share, validationSplit: share, earlyStoppingPatience: count, seed: count,
+  dataFile: nonEmptyText, testFile: nullable(nonEmptyText), testSplit: share, validationSplit: share, earlyStoppingPatience: count, seed: count, maxLength: optional(count),
   evaluation: object<ExperimentSpec['evaluation']>({
     decoding: decodingRule, generalPrompts: nullable(nonEmptyText), generalText: nullable(nonEmptyText), trainedSample: count, prosePrompts: nullable(nonEmptyText),
   }),

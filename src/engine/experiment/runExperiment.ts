@@ -34,6 +34,8 @@ export interface NewExperiment {
   validationSplit?: number;
   earlyStoppingPatience?: number;
   seed?: number;
+  /** Longest example in tokens; longer ones are cut (default: the model's context, longer ones are errors). */
+  maxLength?: number;
   variants: { strategy: StrategyKind; overrides?: Partial<VariantSettings>; name?: string }[];
   decoding?: EvalDecoding;
   generalPrompts?: string | null;
@@ -70,6 +72,7 @@ export async function createExperiment(n: NewExperiment): Promise<ExperimentSpec
     baseModelId: await modelIdentity(modelDir ?? 'builtin'),
     dataFile: resolve(n.dataFile), testFile: n.testFile ? resolve(n.testFile) : null, testSplit: n.testSplit ?? 0.1,
     validationSplit: n.validationSplit ?? 0, earlyStoppingPatience: n.earlyStoppingPatience ?? 0, seed: n.seed ?? 0,
+    ...(n.maxLength !== undefined ? { maxLength: n.maxLength } : {}),
     evaluation: {
       decoding: n.decoding ?? { kind: 'greedy' },
       generalPrompts: n.generalPrompts === undefined ? GENERAL_PROMPTS_FILE : n.generalPrompts,
