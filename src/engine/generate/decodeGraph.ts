@@ -86,7 +86,7 @@ export function buildDecodeGraph(lm: CausalLM, o: DecodeGraphOptions): DecodeGra
   const zero = b.scalar(0, 'float32'), masked = b.scalar(MASKED, 'float32');
 
   const keys: Value[] = [], values: Value[] = [];
-  let pastMask: Value | null = null, fullMask: Value | null = null, scatterIdx: Value | null = null;
+  let pastMask: Value | null = null, fullMask: Value | null = null, chunkMask: Value | null = null, scatterIdx: Value | null = null;
   const cache: KvCacheStep = {
     positions: pos2d,
     capacity: cap,
@@ -99,10 +99,13 @@ export function buildDecodeGraph(lm: CausalLM, o: DecodeGraphOptions): DecodeGra
       if (o.cacheOutput === 'new') {
         // Cached slots j < positions[b], then the chunk itself, causally.
         pastMask ??= b.reshape(b.where(b.less(slots, b.unsqueeze(positions, [1])), zero, masked), [B, 1, 1, cap]);
-        const causal: number[] = [];
-        for (let r = 0; r < rep; r++) for (let s = 0; s < S; s++) for (let t = 0; t < S; t++) causal.push(t <= s ? 0 : MASKED);
+        if (!chunkMask) { // one constant shared by the layers
+          const causal = new Float32Array(rep * S * S);
+          for (let r = 0; r < rep; r++) for (let s = 0; s < S; s++) for (let t = s + 1; t < S; t++) causal[(r * S + s) * S + t] = MASKED;
+          chunkMask = b.tensor('float32', [rep * S, S], causal, 'chunk_causal_mask');
+        }
         const sPast = b.add(b.matmul(qg, b.transpose(pastKeys[layer], [0, 1, 3, 2])), pastMask); // [B, Hkv, rep*S, cap]
-        const sNew = b.add(b.matmul(qg, b.transpose(k, [0, 1, 3, 2])), b.constant('float32', [rep * S, S], causal)); // [B, Hkv, rep*S, S]
+        const sNew = b.add(b.matmul(qg, b.transpose(k, [0, 1, 3, 2])), chunkMask); // [B, Hkv, rep*S, S]
         const [pPast, pNew] = b.split(b.softmax(b.concat([sPast, sNew], -1), -1), -1, [cap, S]);
         y = b.add(b.matmul(pPast, pastValues[layer]), b.matmul(pNew, v)); // [B, Hkv, rep*S, hd]
         keys.push(nameOutput(b.graph, k, `key.${layer}`));

@@ -2,7 +2,7 @@
 // `precise` (float64 check graphs) decomposes ops that ORT's CPU build has no float64 kernel for.
 
 import { GraphBuilder } from '../graph/builder';
-import { DType, Value, size } from '../graph/graph';
+import { DType, Graph, Value, size } from '../graph/graph';
 
 /** A named parameter tensor and its shape, as in a Hugging Face state_dict. */
 export interface ParamShape { name: string; shape: number[]; }
@@ -143,6 +143,28 @@ export interface KvCacheStep {
   select(x: Value): Value;
 }
 
+const causalMasks = new WeakMap<Graph, Map<string, Value>>();
+
+/**
+ * The additive causal mask [T, T] (0 where a query may see the key, at or before it; -1e9 after it),
+ * one constant per graph, length and dtype, shared by every layer: at T = 2048 a float32 copy is
+ * 16 MiB, which a 30-layer model would otherwise hold 30 times.
+ */
+export function causalMask(b: GraphBuilder, T: number, dtype: DType): Value {
+  const root = b.graph.root();
+  let masks = causalMasks.get(root);
+  if (!masks) causalMasks.set(root, (masks = new Map()));
+  const key = `${dtype}|${T}`;
+  let mask = masks.get(key);
+  if (!mask) {
+    const data = dtype === 'float64' ? new Float64Array(T * T) : new Float32Array(T * T);
+    for (let r = 0; r < T; r++) data.fill(-1e9, r * T + r + 1, (r + 1) * T);
+    mask = b.tensor(dtype, [T, T], data, 'causal_mask');
+    masks.set(key, mask);
+  }
+  return mask;
+}
+
 /**
  * Causal scaled dot-product attention. q [B, H, T, hd], k/v [B, Hkv, T, hd] (Hkv divides H:
  * grouped-query attention repeats each kv head H/Hkv times). Returns [B, T, H*hd].
@@ -159,9 +181,7 @@ export function causalAttention(c: NnContext, q: Value, k: Value, v: Value, attn
   }
   const qs = b.mul(q, b.scalar(1 / Math.sqrt(hd), q.dtype));
   let att = b.matmul(qs, b.transpose(k, [0, 1, 3, 2])); // [B, H, T, T]
-  const mask = new Array(T * T);
-  for (let r = 0; r < T; r++) for (let col = 0; col < T; col++) mask[r * T + col] = col <= r ? 0 : -1e9;
-  att = b.add(att, b.tensor(q.dtype, [T, T], c.dtype === 'float64' ? Float64Array.from(mask) : Float32Array.from(mask), 'causal_mask'));
+  att = b.add(att, causalMask(b, T, q.dtype));
   att = dropout(c, b.softmax(att, -1), attnDropout);
   const y = b.matmul(att, v); // [B, H, T, hd]
   return b.reshape(b.transpose(y, [0, 2, 1, 3]), [B, T, H * hd]);
