@@ -7,6 +7,9 @@
 // the architecture must be present.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HfConfigCommon } from '../models/causalLM';
+import type { Gpt2Activation, HfGpt2Config } from '../models/gpt2';
+import type { LlamaConfig, RopeScaling } from '../models/llama';
 import { CheckpointError } from './checkpointError';
 
 export type HfFamily = 'gpt2' | 'llama';
@@ -19,70 +22,11 @@ export const SUPPORTED_MODEL_TYPES: Readonly<Record<string, { family: HfFamily; 
   qwen2: { family: 'llama', covers: 'Qwen2, Qwen2.5' },
 };
 
-interface HfConfigCommon {
-  modelType: string;
-  vocabSize: number;
-  /** lm_head shares the token embedding matrix (no `lm_head.weight` in the checkpoint). */
-  tieWordEmbeddings: boolean;
-  bosTokenId: number | null;
-  /** Any of these ends generation (Llama 3 instruct configs list several). */
-  eosTokenIds: number[];
-  padTokenId: number | null;
-  /** `torch_dtype` / `dtype` as saved ("float32", "bfloat16", ...), or null. */
-  torchDtype: string | null;
-  /** The parsed JSON as read, to write back on export. */
-  raw: Record<string, unknown>;
-}
-
-/** tanh approximation of GELU (gelu_new, gelu_fast, gelu_pytorch_tanh), erf GELU, or others. */
-export type Gpt2Activation = 'gelu_tanh' | 'gelu' | 'relu' | 'silu' | 'quick_gelu';
-
-export interface Gpt2Config extends HfConfigCommon {
-  family: 'gpt2';
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  /** Rows of the position embedding: the longest sequence. */
-  nPositions: number;
-  /** MLP width (`n_inner`, default 4 * n_embd). */
-  nInner: number;
-  activation: Gpt2Activation;
-  /** The name in config.json, e.g. "gelu_new". */
-  activationFunction: string;
-  layerNormEpsilon: number;
-  residPdrop: number;
-  embdPdrop: number;
-  attnPdrop: number;
-}
-
-export type RopeScaling =
-  | { kind: 'linear'; factor: number }
-  | { kind: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
-
-export interface LlamaConfig extends HfConfigCommon {
-  family: 'llama';
-  hiddenSize: number;
-  intermediateSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  numKeyValueHeads: number;
-  /** Per-head width (`head_dim`, default hidden_size / num_attention_heads). */
-  headDim: number;
-  rmsNormEps: number;
-  ropeTheta: number;
-  ropeScaling: RopeScaling | null;
-  maxPositionEmbeddings: number;
-  /** Bias on q_proj, k_proj, v_proj (Llama attention_bias, always for Qwen2). */
-  qkvBias: boolean;
-  /** Bias on o_proj (Llama attention_bias; never for Qwen2). */
-  oBias: boolean;
-  /** Bias on gate_proj, up_proj, down_proj. */
-  mlpBias: boolean;
-  hiddenAct: 'silu';
-  attentionDropout: number;
-  /** Mistral: attention looks back at most this many tokens; null = full causal attention. */
-  slidingWindow: number | null;
-}
+// The config types belong to the model families (src/engine/models/); re-exported here for the callers
+// of the checkpoint API, with ropeInvFreq (which the checks of this file's parsing use).
+export type { HfConfigCommon, Gpt2Activation, LlamaConfig, RopeScaling };
+export type Gpt2Config = HfGpt2Config;
+export { ropeInvFreq } from '../models/llama';
 
 export type HfModelConfig = Gpt2Config | LlamaConfig;
 
@@ -347,30 +291,6 @@ export function describeHfConfig(c: HfModelConfig): string {
     ? `${c.nLayer} layers, n_embd ${c.nEmbd}, ${c.nHead} heads, ${c.nPositions} positions`
     : `${c.numHiddenLayers} layers, hidden ${c.hiddenSize}, ${c.numAttentionHeads} heads (${c.numKeyValueHeads} kv, dim ${c.headDim}), mlp ${c.intermediateSize}`;
   return `${type}: ${body}, vocab ${c.vocabSize}, ${c.tieWordEmbeddings ? 'tied' : 'untied'} lm_head`;
-}
-
-/**
- * RoPE inverse frequencies, [headDim / 2]: theta^(-2i/headDim), then the config's scaling (as the
- * transformers rope initialisers compute them, in float64 here). Angle of pair i at position p = p * invFreq[i];
- * HF applies it in the rotate-half layout: x * cat(cos, cos) + rotate_half(x) * cat(sin, sin).
- */
-export function ropeInvFreq(c: LlamaConfig): Float64Array {
-  const half = c.headDim / 2;
-  const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / c.ropeTheta ** ((2 * i) / c.headDim);
-  const s = c.ropeScaling;
-  if (!s) return inv;
-  if (s.kind === 'linear') return inv.map((v) => v / s.factor);
-  // llama3: long wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
-  const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
-  const highFreqWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
-  return inv.map((v) => {
-    const wavelen = (2 * Math.PI) / v;
-    if (wavelen < highFreqWavelen) return v;
-    if (wavelen > lowFreqWavelen) return v / s.factor;
-    const smooth = (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
-    return (1 - smooth) * (v / s.factor) + smooth * v;
-  });
 }
 
 // ------------------------------------------------------------------------------------------ generation_config.json

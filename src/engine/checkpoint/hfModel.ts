@@ -4,6 +4,8 @@
 import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { hfModelParams } from '../models/hfCausalLM';
+import type { ParamShape } from '../models/nn';
 import { CheckpointError } from './checkpointError';
 import {
   describeHfConfig, parseHfConfig, readGenerationConfig, readHfConfig, readTokenizerConfig,
@@ -14,71 +16,14 @@ import {
   writeSafetensors, type FloatTensor,
 } from './safetensors';
 
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-}
+export type ParamSpec = ParamShape;
 
 /**
- * Every parameter of the model, in the order of the HF module's named_parameters(), with its shape.
- * GPT-2 linear layers are Conv1D: weight [in, out], y = x @ W + b. Llama linears are nn.Linear:
- * weight [out, in], y = x @ W^T + b. A tied lm_head is not listed (it is the token embedding).
+ * Every parameter of the model, in the order of the HF module's named_parameters(), with its shape:
+ * the family's own list (src/engine/models/gpt2.ts, llama.ts). A tied lm_head is not listed.
  */
 export function expectedParams(config: HfModelConfig): ParamSpec[] {
-  const out: ParamSpec[] = [];
-  const p = (name: string, ...shape: number[]) => out.push({ name, shape });
-  if (config.family === 'gpt2') {
-    const { vocabSize: V, nPositions: P, nEmbd: C, nInner: I } = config;
-    p('transformer.wte.weight', V, C);
-    p('transformer.wpe.weight', P, C);
-    for (let l = 0; l < config.nLayer; l++) {
-      const h = `transformer.h.${l}`;
-      p(`${h}.ln_1.weight`, C);
-      p(`${h}.ln_1.bias`, C);
-      p(`${h}.attn.c_attn.weight`, C, 3 * C); // columns [q | k | v]
-      p(`${h}.attn.c_attn.bias`, 3 * C);
-      p(`${h}.attn.c_proj.weight`, C, C);
-      p(`${h}.attn.c_proj.bias`, C);
-      p(`${h}.ln_2.weight`, C);
-      p(`${h}.ln_2.bias`, C);
-      p(`${h}.mlp.c_fc.weight`, C, I);
-      p(`${h}.mlp.c_fc.bias`, I);
-      p(`${h}.mlp.c_proj.weight`, I, C);
-      p(`${h}.mlp.c_proj.bias`, C);
-    }
-    p('transformer.ln_f.weight', C);
-    p('transformer.ln_f.bias', C);
-  } else {
-    const { vocabSize: V, hiddenSize: H, intermediateSize: I, headDim: D } = config;
-    const q = config.numAttentionHeads * D;
-    const kv = config.numKeyValueHeads * D;
-    p('model.embed_tokens.weight', V, H);
-    for (let l = 0; l < config.numHiddenLayers; l++) {
-      const a = `model.layers.${l}.self_attn`;
-      p(`${a}.q_proj.weight`, q, H);
-      if (config.qkvBias) p(`${a}.q_proj.bias`, q);
-      p(`${a}.k_proj.weight`, kv, H);
-      if (config.qkvBias) p(`${a}.k_proj.bias`, kv);
-      p(`${a}.v_proj.weight`, kv, H);
-      if (config.qkvBias) p(`${a}.v_proj.bias`, kv);
-      p(`${a}.o_proj.weight`, H, q);
-      if (config.oBias) p(`${a}.o_proj.bias`, H);
-      const m = `model.layers.${l}.mlp`;
-      p(`${m}.gate_proj.weight`, I, H);
-      if (config.mlpBias) p(`${m}.gate_proj.bias`, I);
-      p(`${m}.up_proj.weight`, I, H);
-      if (config.mlpBias) p(`${m}.up_proj.bias`, I);
-      p(`${m}.down_proj.weight`, H, I);
-      if (config.mlpBias) p(`${m}.down_proj.bias`, H);
-      p(`model.layers.${l}.input_layernorm.weight`, H);
-      p(`model.layers.${l}.post_attention_layernorm.weight`, H);
-    }
-    p('model.norm.weight', H);
-  }
-  if (!config.tieWordEmbeddings) {
-    p('lm_head.weight', config.vocabSize, config.family === 'gpt2' ? config.nEmbd : config.hiddenSize);
-  }
-  return out;
+  return hfModelParams(config);
 }
 
 /** The prefix of the base model's parameters inside the *ForCausalLM / *LMHeadModel. */

@@ -1,5 +1,6 @@
 // The contract between a model family and the rest of the engine (training step, generation,
-// export): the parameter list by Hugging Face name, and a forward pass that builds logits.
+// export): the parameter list by Hugging Face name, and a forward pass that builds logits. Each family's
+// file (gpt2.ts, llama.ts) owns its config type, parameter list, forward and init, and makes its CausalLM.
 
 import { Value } from '../graph/graph';
 import { KvCacheStep, NnContext, ParamShape } from './nn';
@@ -28,4 +29,20 @@ export interface CausalLM {
    * the new tokens of a decoding step and the result is the logits of the positions `cache.select` keeps.
    */
   forward(c: NnContext, p: (name: string) => Value, ids: Value, dropout?: DropoutRates, cache?: KvCacheStep): Value;
+}
+
+/** The config.json fields every family has (checkpoint/hfConfig.ts parses them). */
+export interface HfConfigCommon {
+  modelType: string;
+  vocabSize: number;
+  /** lm_head shares the token embedding matrix (no `lm_head.weight` in the checkpoint). */
+  tieWordEmbeddings: boolean;
+  bosTokenId: number | null;
+  /** Any of these ends generation (Llama 3 instruct configs list several). */
+  eosTokenIds: number[];
+  padTokenId: number | null;
+  /** `torch_dtype` / `dtype` as saved ("float32", "bfloat16", ...), or null. */
+  torchDtype: string | null;
+  /** The parsed JSON as read, to write back on export. */
+  raw: Record<string, unknown>;
 }

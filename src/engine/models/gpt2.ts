@@ -1,12 +1,38 @@
 // GPT-2 family (HF GPT2LMHeadModel): learned positions, pre-LN blocks, Conv1D weights [in, out],
-// c_attn columns [q | k | v], tied LM head. Parameter names are GPT2Model state_dict keys
-// (checkpoint loading strips/adds the `transformer.` prefix). With a KvCacheStep the same blocks run
-// one decoding step against a key/value cache (src/engine/generate/).
+// c_attn columns [q | k | v], tied LM head. This file owns the family: its config (as config.json gives
+// it, HfGpt2Config, and as the forward takes it, Gpt2Config), its parameter list with shapes, its forward
+// and its init. gpt2Forward takes GPT2Model state_dict keys; the CausalLM (gpt2CausalLM) names parameters
+// as GPT2LMHeadModel does (`transformer.` prefix). With a KvCacheStep the same blocks run one decoding step
+// against a key/value cache (src/engine/generate/).
 
 import { Value } from '../graph/graph';
-import { normalRng } from '../random';
+import { CausalLM, DropoutRates, HfConfigCommon } from './causalLM';
+import { initParams, layerOfName } from './init';
 import { KvCacheStep, NnContext, ParamShape, causalAttention, dropout, gelu, layerNorm, linear, silu } from './nn';
 
+/** tanh approximation of GELU (gelu_new, gelu_fast, gelu_pytorch_tanh), erf GELU, or others. */
+export type Gpt2Activation = 'gelu_tanh' | 'gelu' | 'relu' | 'silu' | 'quick_gelu';
+
+/** A GPT-2 config.json, parsed (checkpoint/hfConfig.ts). */
+export interface HfGpt2Config extends HfConfigCommon {
+  family: 'gpt2';
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  /** Rows of the position embedding: the longest sequence. */
+  nPositions: number;
+  /** MLP width (`n_inner`, default 4 * n_embd). */
+  nInner: number;
+  activation: Gpt2Activation;
+  /** The name in config.json, e.g. "gelu_new". */
+  activationFunction: string;
+  layerNormEpsilon: number;
+  residPdrop: number;
+  embdPdrop: number;
+  attnPdrop: number;
+}
+
+/** The forward pass's settings (gpt2ConfigFromHf makes them from a config.json). */
 export interface Gpt2Config {
   vocabSize: number;
   nPositions: number;
@@ -91,16 +117,48 @@ export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => 
 
 /** GPT-2 / nanoGPT init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2L)), LN 1/0, biases 0. */
 export function gpt2Init(cfg: Gpt2Config, seed: number): Map<string, Float32Array> {
-  const randn = normalRng(seed);
-  const out = new Map<string, Float32Array>();
-  for (const p of gpt2Params(cfg)) {
-    const n = p.shape.reduce((a, b) => a * b, 1);
-    const a = new Float32Array(n);
-    if (p.shape.length >= 2) {
-      const std = p.name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * cfg.nLayer) : 0.02;
-      for (let k = 0; k < n; k++) a[k] = std * randn();
-    } else if (/ln_\d\.weight$|ln_f\.weight$/.test(p.name)) a.fill(1);
-    out.set(p.name, a);
-  }
-  return out;
+  return initParams(gpt2Params(cfg), cfg.nLayer, seed);
+}
+
+const ACTIVATION_FROM_HF: Record<Gpt2Activation, Gpt2Config['activation']> = {
+  gelu_tanh: 'tanh', gelu: 'none', relu: 'relu', silu: 'silu', quick_gelu: 'quick_gelu',
+};
+
+/** The forward's settings from a parsed config.json. */
+export function gpt2ConfigFromHf(h: HfGpt2Config): Gpt2Config {
+  return {
+    vocabSize: h.vocabSize, nPositions: h.nPositions, nEmbd: h.nEmbd, nLayer: h.nLayer, nHead: h.nHead,
+    layerNormEps: h.layerNormEpsilon, activation: ACTIVATION_FROM_HF[h.activation], nInner: h.nInner,
+    tiedHead: h.tieWordEmbeddings, embdDropout: h.embdPdrop, attnDropout: h.attnPdrop, residDropout: h.residPdrop,
+  };
+}
+
+/** GPT2Model key -> GPT2LMHeadModel key (the checkpoint's): `transformer.` before all but lm_head. */
+const hfName = (n: string) => (n === 'lm_head.weight' ? n : `transformer.${n}`);
+
+/**
+ * Every parameter of GPT2LMHeadModel, in named_parameters() order, with its shape. Linear layers are
+ * Conv1D: weight [in, out], y = x @ W + b. A tied lm_head is not listed (it is the token embedding).
+ */
+export function gpt2HfParams(h: HfGpt2Config): ParamShape[] {
+  return gpt2Params(gpt2ConfigFromHf(h)).map((p) => ({ name: hfName(p.name), shape: p.shape }));
+}
+
+/** The engine's model for a GPT-2 checkpoint, its parameters named as in the checkpoint. */
+export function gpt2CausalLM(h: HfGpt2Config): CausalLM {
+  const cfg = gpt2ConfigFromHf(h);
+  return {
+    family: 'gpt2',
+    params: gpt2HfParams(h),
+    vocabSize: h.vocabSize,
+    maxPositions: h.nPositions,
+    nLayers: h.nLayer,
+    kvHeads: h.nHead,
+    headDim: h.nEmbd / h.nHead,
+    layerOf: (name) => layerOfName(name, /^transformer\.h\.(\d+)\./, /^transformer\.(wte|wpe)\./, h.nLayer),
+    forward(c, p, ids, dropout?: DropoutRates, cache?) {
+      const run = dropout ? { ...cfg, embdDropout: dropout.embd, attnDropout: dropout.attn, residDropout: dropout.resid } : cfg;
+      return gpt2Forward(c, run, (n) => p(hfName(n)), ids, cache);
+    },
+  };
 }

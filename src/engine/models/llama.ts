@@ -6,10 +6,104 @@
 // Grouped-query attention: query head h reads kv head h / (H / Hkv). Rotary embeddings in HF's
 // rotate-half layout. Parameter names are the full HF state_dict keys (`model.layers.0.mlp.up_proj.weight`).
 // With a KvCacheStep the same blocks run one decoding step against a key/value cache.
+// This file owns the family: its config (as config.json gives it), parameter list with shapes, rotary
+// tables, forward, init and CausalLM.
 
-import { LlamaConfig, ropeInvFreq } from '../checkpoint/hfConfig';
 import { Value } from '../graph/graph';
-import { KvCacheStep, NnContext, causalAttention, linearOutIn, rmsNorm, silu } from './nn';
+import { CausalLM, DropoutRates, HfConfigCommon } from './causalLM';
+import { initParams, layerOfName } from './init';
+import { KvCacheStep, NnContext, ParamShape, causalAttention, linearOutIn, rmsNorm, silu } from './nn';
+
+export type RopeScaling =
+  | { kind: 'linear'; factor: number }
+  | { kind: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
+
+/** A Llama / Mistral / Qwen2 config.json, parsed (checkpoint/hfConfig.ts). */
+export interface LlamaConfig extends HfConfigCommon {
+  family: 'llama';
+  hiddenSize: number;
+  intermediateSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  numKeyValueHeads: number;
+  /** Per-head width (`head_dim`, default hidden_size / num_attention_heads). */
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling | null;
+  maxPositionEmbeddings: number;
+  /** Bias on q_proj, k_proj, v_proj (Llama attention_bias, always for Qwen2). */
+  qkvBias: boolean;
+  /** Bias on o_proj (Llama attention_bias; never for Qwen2). */
+  oBias: boolean;
+  /** Bias on gate_proj, up_proj, down_proj. */
+  mlpBias: boolean;
+  hiddenAct: 'silu';
+  attentionDropout: number;
+  /** Mistral: attention looks back at most this many tokens; null = full causal attention. */
+  slidingWindow: number | null;
+}
+
+/**
+ * Every parameter of LlamaForCausalLM, in named_parameters() order, with its shape. Linear layers are
+ * nn.Linear: weight [out, in], y = x @ W^T + b. A tied lm_head is not listed (it is the token embedding).
+ */
+export function llamaParams(config: LlamaConfig): ParamShape[] {
+  const out: ParamShape[] = [];
+  const p = (name: string, ...shape: number[]) => out.push({ name, shape });
+  const { vocabSize: V, hiddenSize: H, intermediateSize: I, headDim: D } = config;
+  const q = config.numAttentionHeads * D;
+  const kv = config.numKeyValueHeads * D;
+  p('model.embed_tokens.weight', V, H);
+  for (let l = 0; l < config.numHiddenLayers; l++) {
+    const a = `model.layers.${l}.self_attn`;
+    p(`${a}.q_proj.weight`, q, H);
+    if (config.qkvBias) p(`${a}.q_proj.bias`, q);
+    p(`${a}.k_proj.weight`, kv, H);
+    if (config.qkvBias) p(`${a}.k_proj.bias`, kv);
+    p(`${a}.v_proj.weight`, kv, H);
+    if (config.qkvBias) p(`${a}.v_proj.bias`, kv);
+    p(`${a}.o_proj.weight`, H, q);
+    if (config.oBias) p(`${a}.o_proj.bias`, H);
+    const m = `model.layers.${l}.mlp`;
+    p(`${m}.gate_proj.weight`, I, H);
+    if (config.mlpBias) p(`${m}.gate_proj.bias`, I);
+    p(`${m}.up_proj.weight`, I, H);
+    if (config.mlpBias) p(`${m}.up_proj.bias`, I);
+    p(`${m}.down_proj.weight`, H, I);
+    if (config.mlpBias) p(`${m}.down_proj.bias`, H);
+    p(`model.layers.${l}.input_layernorm.weight`, H);
+    p(`model.layers.${l}.post_attention_layernorm.weight`, H);
+  }
+  p('model.norm.weight', H);
+  if (!config.tieWordEmbeddings) p('lm_head.weight', V, H);
+  return out;
+}
+
+/**
+ * RoPE inverse frequencies, [headDim / 2]: theta^(-2i/headDim), then the config's scaling (as the
+ * transformers rope initialisers compute them, in float64 here). Angle of pair i at position p = p * invFreq[i];
+ * HF applies it in the rotate-half layout: x * cat(cos, cos) + rotate_half(x) * cat(sin, sin).
+ */
+export function ropeInvFreq(c: LlamaConfig): Float64Array {
+  const half = c.headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / c.ropeTheta ** ((2 * i) / c.headDim);
+  const s = c.ropeScaling;
+  if (!s) return inv;
+  if (s.kind === 'linear') return inv.map((v) => v / s.factor);
+  // llama3: long wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
+  const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+  const highFreqWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+  return inv.map((v) => {
+    const wavelen = (2 * Math.PI) / v;
+    if (wavelen < highFreqWavelen) return v;
+    if (wavelen > lowFreqWavelen) return v / s.factor;
+    const smooth = (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return (1 - smooth) * (v / s.factor) + smooth * v;
+  });
+}
+
 
 /**
  * Rotary tables [P, hd] for positions 0..P-1, in float64: cos(p * invFreq) over both halves, and
@@ -89,4 +183,25 @@ export function llamaForward(c: NnContext, cfg: LlamaConfig, p: (name: string) =
   if (cache) x = cache.select(x); // [B, T', C]
   x = rmsNorm(c, x, p('model.norm.weight'), eps);
   return linearOutIn(c, x, p(cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'), null); // [B, T', V]
+}
+
+/** N(0, std) matrices, residual projections (o_proj, down_proj) N(0, std/sqrt(2L)), norms 1, biases 0. */
+export function llamaInit(cfg: LlamaConfig, seed: number, std = 0.02): Map<string, Float32Array> {
+  return initParams(llamaParams(cfg), cfg.numHiddenLayers, seed, std);
+}
+
+/** The engine's model for a Llama-family checkpoint, its parameters named as in the checkpoint. */
+export function llamaCausalLM(h: LlamaConfig): CausalLM {
+  return {
+    family: 'llama',
+    params: llamaParams(h),
+    vocabSize: h.vocabSize,
+    maxPositions: h.maxPositionEmbeddings,
+    nLayers: h.numHiddenLayers,
+    kvHeads: h.numKeyValueHeads,
+    headDim: h.headDim,
+    layerOf: (name) => layerOfName(name, /^model\.layers\.(\d+)\./, /^model\.embed_tokens\./, h.numHiddenLayers),
+    // Llama has attention dropout only (HF attention_dropout); embd/resid rates do not apply.
+    forward: (c, p, ids, dropout?: DropoutRates, cache?) => llamaForward(c, h, p, ids, { attnDropout: dropout?.attn ?? h.attentionDropout, cache }),
+  };
 }
