@@ -27,7 +27,10 @@ export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { STRATEGIES, strategyHooks, type StrategyKind, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS, TIED_EMBEDDING_LR_RULE, layerwiseGroupsDescription } from './train/strategies';
-export { SAFE_PRESET, fineTune, type FineTuneJob } from './train/fineTuneRun';
+export { SAFE_PRESET, estimateFineTuneMemory, fineTune, type FineTuneEstimateJob, type FineTuneJob } from './train/fineTuneRun';
+export { estimateTrainingMemory, type MemoryEstimate, type MemoryEstimateInput, type MemoryParts } from './memory/memoryEstimate';
+export { MemoryEstimateError, checkTrainingMemory, describeEstimate, formatBytes, type MemoryCheck, type MemorySuggestion } from './memory/memoryCheck';
+export { availableMemory, type AvailableMemory } from './memory/availableMemory';
 export { loadTrainedRun, saveRunAsHf, type TrainedRun } from './train/runFiles';
 
 // Run folders: config.json, status.json, metrics.jsonl (one schema, checked readers)

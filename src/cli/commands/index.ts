@@ -2,6 +2,7 @@
 // under commands/ and one line here.
 import type { CliCommand } from '../command';
 import { demo } from './demo';
+import { estimate } from './estimate';
 import { experiment } from './experiment';
 import { help } from './help';
 import { exportCommand } from './export';
@@ -20,6 +21,7 @@ export const commands: readonly CliCommand[] = [
   pull,
   prepare,
   train,
+  estimate,
   exportCommand,
   generate,
   pretrain,

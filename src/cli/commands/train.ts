@@ -3,11 +3,11 @@
 
 import { resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
-import { choice, parseFlags, userMessage } from '../flags';
+import { choice, parseFlags, userMessage, type FlagValues } from '../flags';
 import {
   CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, TRAINING_DEFAULTS, type TrainingArguments,
   SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS,
-  TIED_EMBEDDING_LR_RULE,
+  TIED_EMBEDDING_LR_RULE, MemoryEstimateError, describeEstimate, formatBytes, type FineTuneJob,
 } from '../../engine';
 
 const SPEC = {
@@ -17,8 +17,10 @@ const SPEC = {
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
   shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'layer-lr-multipliers': 'string', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
-  'l2sp-weight': 'number',
+  'l2sp-weight': 'number', 'ignore-memory-estimate': 'boolean',
 } as const;
+/** The training flags, shared with `ftlab estimate`. */
+export const TRAIN_FLAGS = SPEC;
 
 const d = TRAINING_DEFAULTS;
 /** An engine sentence wrapped into the option-description column of the usage text. */
@@ -81,6 +83,8 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
                                       order, dropout masks and schedule as without the stop; give
                                       the run's own options again (a larger --max-steps extends it)
   --overwrite                         replace a run already in <run-dir> (default: refuse)
+  --ignore-memory-estimate            train even when the memory estimate (printed at the start,
+                                      \`ftlab estimate\`) exceeds the memory available
   --quiet                             no per-step lines on stderr`;
 
 /** `--layer-lr-multipliers 0.1,0.5,1.0`: three finite numbers > 0 (the engine checks them again). */
@@ -103,47 +107,26 @@ export const train: CliCommand = {
     const { flags: f, positionals } = parseFlags(argv, SPEC);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!f.model || !f.data || !f.out) throw new UsageError('--model, --data and --out are required');
-    const sched = choice<SchedulerType>('lr-scheduler-type', f['lr-scheduler-type'], SCHEDULER_TYPES, d.lrSchedulerType);
-    const device = choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu');
-    const strategy = choice<StrategyKind>('strategy', f.strategy, STRATEGIES, 'full');
-    const optim = choice('optim', f.optim, ['adamw', 'sgd'] as const, 'adamw');
-    const args: TrainingArguments = {
-      learningRate: f['learning-rate'] ?? d.learningRate, numTrainEpochs: f['num-train-epochs'] ?? d.numTrainEpochs,
-      maxSteps: f['max-steps'] ?? d.maxSteps, perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? d.perDeviceTrainBatchSize,
-      gradientAccumulationSteps: f['gradient-accumulation-steps'] ?? d.gradientAccumulationSteps, weightDecay: f['weight-decay'] ?? d.weightDecay,
-      adamBeta1: f['adam-beta1'] ?? d.adamBeta1, adamBeta2: f['adam-beta2'] ?? d.adamBeta2, adamEpsilon: f['adam-epsilon'] ?? d.adamEpsilon,
-      maxGradNorm: f['max-grad-norm'] ?? d.maxGradNorm, lrSchedulerType: sched, warmupSteps: f['warmup-steps'] ?? d.warmupSteps,
-      loggingSteps: f['logging-steps'] ?? d.loggingSteps, seed: f.seed ?? d.seed, dropout: f.dropout ?? null, optim,
-      sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
-      saveSteps: f['save-steps'] ?? d.saveSteps, evalSteps: f['eval-steps'] ?? d.evalSteps,
-      earlyStoppingPatience: f['early-stopping-patience'] ?? d.earlyStoppingPatience,
-      l2spWeight: f['l2sp-weight'] ?? d.l2spWeight,
-    };
-    if (!(Number.isFinite(args.l2spWeight) && args.l2spWeight >= 0)) throw new UsageError('--l2sp-weight must be a number >= 0 (0: off)');
-    if (args.l2spWeight > 0 && strategy === 'lora') throw new UsageError('--l2sp-weight does not apply to --strategy lora: the pretrained weights stay frozen there and the adapters have no pretrained value to pull toward');
-    const valShare = f['validation-split'] ?? 0;
-    if (!(valShare >= 0 && valShare < 1)) throw new UsageError('--validation-split must be in [0, 1)');
-    for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
-    }
+    const settings = trainSettings(f);
     const runDir = resolve(f.out);
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
       const res = await fineTune({
-        runDir, dataFile: resolve(f.data), baseModel: resolve(f.model), strategy, layerLrDecay: f['layer-lr-decay'],
-        layerLrMultipliers: layerLrMultipliers(f['layer-lr-multipliers'], f['layer-lr-decay']), args,
-        lora: { rank: f['lora-r'], alpha: f['lora-alpha'], targetModules: f['lora-target-modules']?.split(',').map((m) => m.trim()).filter(Boolean) },
-        validationSplit: valShare, replay: f['replay-corpus'] ? { source: f['replay-corpus'], ratio: f['replay-ratio'] ?? 0.25 } : undefined,
-        maxLength: f['max-length'], trainOnPrompt: !!f['train-on-prompt'], resume: !!f.resume, overwrite: !!f.overwrite,
-        describe: { command: 'train' },
+        ...settings, runDir, resume: !!f.resume, overwrite: !!f.overwrite, describe: { command: 'train' },
+        memory: { ignoreEstimate: !!f['ignore-memory-estimate'] },
       }, {
         onLog: say,
+        onMemory: (m) => say(`memory: ${describeEstimate(m.estimate)}; ${m.available ? `${formatBytes(m.available.bytes)} available (${m.available.source})` : 'the memory available is not known'}${m.fits ? '' : ' -- running anyway (--ignore-memory-estimate)'}`),
         onEval: (m) => say(`eval at step ${m.step}: validation loss ${m.loss.toFixed(4)}${m.best ? ' (best so far)' : ''}`),
         onStep: (m) => say(`step ${m.step}  loss ${m.loss.toFixed(4)}  lr ${m.learningRate.toExponential(2)}  grad_norm ${m.gradNorm.toFixed(3)}  ${m.tokensPerSecond} tok/s`),
       });
       say(`done: ${res.steps} steps on ${res.device}, final loss ${res.finalLoss.toFixed(4)}${res.best ? `, best validation loss ${res.best.loss.toFixed(4)} at step ${res.best.step}` : ''}${res.stoppedEarly ? ' (stopped early)' : ''}; run folder ${runDir}`);
       return 0;
     } catch (err) {
+      if (err instanceof MemoryEstimateError) {
+        process.stderr.write(`ftlab train: ${memoryRefusal(err)}\n`);
+        return 1;
+      }
       const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError]);
       if (msg === null) throw err;
       process.stderr.write(`ftlab train: ${msg}\n`);
@@ -151,3 +134,50 @@ export const train: CliCommand = {
     }
   },
 };
+
+/** The settings `train` and `estimate` read from the training flags: everything of a run but its folder. */
+export function trainSettings(f: FlagValues<typeof SPEC>): Omit<FineTuneJob, 'runDir'> {
+  const sched = choice<SchedulerType>('lr-scheduler-type', f['lr-scheduler-type'], SCHEDULER_TYPES, d.lrSchedulerType);
+  const device = choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu');
+  const strategy = choice<StrategyKind>('strategy', f.strategy, STRATEGIES, 'full');
+  const optim = choice('optim', f.optim, ['adamw', 'sgd'] as const, 'adamw');
+  const args: TrainingArguments = {
+    learningRate: f['learning-rate'] ?? d.learningRate, numTrainEpochs: f['num-train-epochs'] ?? d.numTrainEpochs,
+    maxSteps: f['max-steps'] ?? d.maxSteps, perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? d.perDeviceTrainBatchSize,
+    gradientAccumulationSteps: f['gradient-accumulation-steps'] ?? d.gradientAccumulationSteps, weightDecay: f['weight-decay'] ?? d.weightDecay,
+    adamBeta1: f['adam-beta1'] ?? d.adamBeta1, adamBeta2: f['adam-beta2'] ?? d.adamBeta2, adamEpsilon: f['adam-epsilon'] ?? d.adamEpsilon,
+    maxGradNorm: f['max-grad-norm'] ?? d.maxGradNorm, lrSchedulerType: sched, warmupSteps: f['warmup-steps'] ?? d.warmupSteps,
+    loggingSteps: f['logging-steps'] ?? d.loggingSteps, seed: f.seed ?? d.seed, dropout: f.dropout ?? null, optim,
+    sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
+    saveSteps: f['save-steps'] ?? d.saveSteps, evalSteps: f['eval-steps'] ?? d.evalSteps,
+    earlyStoppingPatience: f['early-stopping-patience'] ?? d.earlyStoppingPatience,
+    l2spWeight: f['l2sp-weight'] ?? d.l2spWeight,
+  };
+  if (!(Number.isFinite(args.l2spWeight) && args.l2spWeight >= 0)) throw new UsageError('--l2sp-weight must be a number >= 0 (0: off)');
+  if (args.l2spWeight > 0 && strategy === 'lora') throw new UsageError('--l2sp-weight does not apply to --strategy lora: the pretrained weights stay frozen there and the adapters have no pretrained value to pull toward');
+  const valShare = f['validation-split'] ?? 0;
+  if (!(valShare >= 0 && valShare < 1)) throw new UsageError('--validation-split must be in [0, 1)');
+  for (const [k, v] of [['per-device-train-batch-size', args.perDeviceTrainBatchSize], ['gradient-accumulation-steps', args.gradientAccumulationSteps], ['logging-steps', args.loggingSteps]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${k} must be a positive integer`);
+  }
+  return {
+    dataFile: resolve(f.data!), baseModel: resolve(f.model!), strategy, layerLrDecay: f['layer-lr-decay'],
+    layerLrMultipliers: layerLrMultipliers(f['layer-lr-multipliers'], f['layer-lr-decay']), args,
+    lora: { rank: f['lora-r'], alpha: f['lora-alpha'], targetModules: f['lora-target-modules']?.split(',').map((m) => m.trim()).filter(Boolean) },
+    validationSplit: valShare, replay: f['replay-corpus'] ? { source: f['replay-corpus'], ratio: f['replay-ratio'] ?? 0.25 } : undefined,
+    maxLength: f['max-length'], trainOnPrompt: !!f['train-on-prompt'],
+  };
+}
+
+/** The refusal in the CLI's words: the estimate, then the flags that would make it fit. */
+export function memoryRefusal(err: MemoryEstimateError): string {
+  const { estimate, available, suggestions } = err.data;
+  const ways = suggestions.map((s) => {
+    const what = s.change === 'batch' ? `--per-device-train-batch-size ${s.value}`
+      : s.change === 'seqLen' ? `examples of at most ${s.value! + 1} tokens (shorten or split the longer ones)`
+        : '--strategy lora';
+    return `${what} (about ${formatBytes(s.peakBytes)}${s.fits ? '' : ', still too much'})`;
+  });
+  return `this run needs ${describeEstimate(estimate)}, more than the ${formatBytes(available.bytes)} available (${available.source}).` +
+    (ways.length ? ` Lower it: ${ways.join('; ')}.` : '') + ' Or train anyway with --ignore-memory-estimate.';
+}

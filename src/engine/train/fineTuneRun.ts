@@ -12,7 +12,14 @@ import { prepareDataset } from '../data/prepareDataset';
 import { prepareCorpus } from '../data/prepareCorpus';
 import { PreparedDataset } from '../data/preparedDataset';
 import { corpusSource } from '../data/corpusSource';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { readHfConfig } from '../checkpoint/hfConfig';
+import { CausalLM } from '../models/causalLM';
+import { Tokenizer } from '../tokenizer';
+import { AvailableMemory, availableMemory } from '../memory/availableMemory';
+import { MemoryCheck, checkTrainingMemory } from '../memory/memoryCheck';
+import { MemoryEstimate, MemoryEstimateInput, estimateTrainingMemory } from '../memory/memoryEstimate';
 import { BUILTIN_CORPUS_DIR, readGeneralEval, requireBuiltinModel } from '../builtin';
 import { Decoder } from '../generate/generator';
 import { CompletionItem, completionAccuracy } from '../eval/completionAccuracy';
@@ -90,6 +97,8 @@ export interface FineTuneCallbacks {
   onStep?: (m: StepMetrics) => void;
   onEval?: (m: EvalMetrics) => void;
   onLog?: (line: string) => void;
+  /** The memory estimate against what is available, before anything of the run is allocated. */
+  onMemory?: (m: MemoryCheck) => void;
   signal?: AbortSignal;
 }
 
@@ -122,6 +131,52 @@ export interface FineTuneJob {
    * Written to <runDir>/eval.json.
    */
   measureAccuracy?: boolean;
+  /**
+   * The run is refused (MemoryEstimateError) when its estimated peak exceeds the memory available:
+   * `available` replaces what the system reports; `ignoreEstimate` runs it anyway.
+   */
+  memory?: { available?: AvailableMemory; ignoreEstimate?: boolean };
+}
+
+/** What estimateFineTuneMemory needs of a job: the model, the data and the training settings. */
+export type FineTuneEstimateJob = Pick<FineTuneJob, 'dataFile' | 'baseModel' | 'strategy' | 'layerLrDecay' | 'layerLrMultipliers' | 'lora' | 'args' | 'validationSplit' | 'maxLength' | 'trainOnPrompt'>;
+
+function loraOf(job: Pick<FineTuneJob, 'strategy' | 'lora'>, model: CausalLM): LoraConfig | undefined {
+  return job.strategy === 'lora'
+    ? { rank: job.lora?.rank ?? 8, alpha: job.lora?.alpha ?? 16, targetModules: job.lora?.targetModules?.length ? job.lora.targetModules : LORA_DEFAULT_TARGETS[model.family] }
+    : undefined;
+}
+
+function memoryInput(job: FineTuneEstimateJob, model: CausalLM, data: PreparedDataset): MemoryEstimateInput {
+  return {
+    model, strategy: { kind: job.strategy, layerLrDecay: job.layerLrDecay, layerLrMultipliers: job.layerLrMultipliers }, lora: loraOf(job, model),
+    args: job.args, seqLen: sequenceLength(data, model.maxPositions),
+  };
+}
+
+/** The data file prepared as fineTune prepares it (into outDir). */
+function prepareRunData(job: FineTuneEstimateJob, tokenizer: Tokenizer, model: CausalLM, outDir: string) {
+  return prepareDataset({
+    ...(job.validationSplit > 0 ? { source: job.dataFile, split: { validation: job.validationSplit, test: 0 }, seed: job.args.seed } : { source: { train: job.dataFile } }),
+    tokenizer, outDir, maxLength: job.maxLength ?? model.maxPositions + 1, trainOn: job.trainOnPrompt ? 'all' : 'answer',
+  });
+}
+
+/**
+ * A run's memory estimate without running it (`ftlab estimate`): the model's config.json (no weights
+ * are read) and the data prepared into a temporary folder for its sequence length.
+ */
+export async function estimateFineTuneMemory(job: FineTuneEstimateJob): Promise<{ estimate: MemoryEstimate; available: AvailableMemory | null }> {
+  const modelDir = job.baseModel === 'builtin' ? requireBuiltinModel() : resolve(job.baseModel);
+  const model = causalLMFromHf(await readHfConfig(modelDir));
+  const tokenizer = await loadTokenizer(modelDir);
+  const tmp = mkdtempSync(join(tmpdir(), 'ftlab-estimate-'));
+  try {
+    const prepared = await prepareRunData(job, tokenizer, model, join(tmp, 'data'));
+    return { estimate: estimateTrainingMemory(memoryInput(job, model, PreparedDataset.open(prepared.dir))), available: availableMemory() };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
@@ -134,13 +189,23 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   const hf = await loadHfModel(modelDir, { onWarning: (w) => cb.onLog?.(`warning: ${w}`) });
   const model = causalLMFromHf(hf.config);
   const tokenizer = await loadTokenizer(modelDir);
-  // An experiment prepares its data once; every variant trains on the same prepared folder.
-  const prepared = job.preparedDir ? { dir: job.preparedDir, manifest: PreparedDataset.open(job.preparedDir).manifest, reused: true } : await prepareDataset({
-    ...(job.validationSplit > 0 ? { source: job.dataFile, split: { validation: job.validationSplit, test: 0 }, seed: job.args.seed } : { source: { train: job.dataFile } }),
-    tokenizer, outDir: join(job.runDir, 'data'), maxLength: job.maxLength ?? model.maxPositions + 1, trainOn: job.trainOnPrompt ? 'all' : 'answer',
-  });
-  cb.onLog?.(`data: ${prepared.manifest.counts.train} training examples, ${prepared.manifest.counts.validation} for validation (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
-  const data = PreparedDataset.open(prepared.dir);
+  // An experiment prepares its data once; every variant trains on the same prepared folder. A new
+  // run's data is prepared beside its folder first: a run refused for memory leaves no folder.
+  const staged = !job.preparedDir && !existsSync(job.runDir) ? `${job.runDir}.data-${process.pid}` : null;
+  const dataDir = job.preparedDir ?? join(job.runDir, 'data');
+  try {
+    const prepared = job.preparedDir ? { dir: job.preparedDir, manifest: PreparedDataset.open(job.preparedDir).manifest, reused: true } : await prepareRunData(job, tokenizer, model, staged ?? dataDir);
+    const memory = checkTrainingMemory(memoryInput(job, model, PreparedDataset.open(prepared.dir)), job.memory?.available ?? availableMemory(), job.memory?.ignoreEstimate);
+    cb.onMemory?.(memory);
+    if (staged) {
+      mkdirSync(job.runDir, { recursive: true });
+      renameSync(staged, dataDir);
+    }
+    cb.onLog?.(`data: ${prepared.manifest.counts.train} training examples, ${prepared.manifest.counts.validation} for validation (${prepared.reused ? 'reused' : 'prepared'} ${dataDir})`);
+  } finally {
+    if (staged) rmSync(staged, { recursive: true, force: true });
+  }
+  const data = PreparedDataset.open(dataDir);
   let replay;
   if (job.replay && job.replay.ratio > 0) {
     mkdirSync(job.runDir, { recursive: true }); // a run on an experiment's prepared data has no folder yet
@@ -150,9 +215,7 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   }
   const strategy = { kind: job.strategy, layerLrDecay: job.layerLrDecay, layerLrMultipliers: job.layerLrMultipliers };
   const hooks = strategyHooks(model, strategy);
-  const lora = job.strategy === 'lora'
-    ? { rank: job.lora?.rank ?? 8, alpha: job.lora?.alpha ?? 16, targetModules: job.lora?.targetModules?.length ? job.lora.targetModules : LORA_DEFAULT_TARGETS[model.family] }
-    : undefined;
+  const lora = loraOf(job, model);
   const baseWeights = new Map([...hf.tensors].map(([n, t]) => [n, t.data]));
   // Before/after accuracy, measured by generation on held-out items (never estimated).
   const tasks: { task: 'qa' | 'general'; items: CompletionItem[] }[] = [];

@@ -6,7 +6,11 @@ import { TrainingPlan } from './trainingPlan';
 import { TrainJob } from './trainJob';
 
 /** The compiled step of a run: one step per run, its parameter groups, optimizer, dropout, LoRA and L2-SP. */
-export function trainStepConfig(job: TrainJob, params: TrainedParameters, plan: TrainingPlan): TrainStepConfig {
+export function trainStepConfig(
+  job: Pick<TrainJob, 'model' | 'args' | 'lora' | 'lrScale'>,
+  params: Pick<TrainedParameters, 'trainable' | 'frozen' | 'loraTargets'>,
+  plan: Pick<TrainingPlan, 'batchSize' | 'seqLen' | 'accumulation' | 'l2sp'>,
+): TrainStepConfig {
   const { model, args, lora } = job;
   const optimizer: OptimizerConfig = args.optim === 'sgd' ? { kind: 'sgd', momentum: args.sgdMomentum } : { kind: 'adamw', beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon };
   const dropout = args.dropout;

@@ -18,15 +18,10 @@ export class TrainedParameters {
   ) {}
 
   static of(job: TrainJob): TrainedParameters {
-    const { model, lora } = job;
-    const targets = lora ? loraTargets(model, lora) : [];
-    const adapterShapes = lora ? loraParams(targets, lora.rank) : [];
-    const isFrozen = lora ? () => true : job.isFrozen ?? (() => false);
-    const trainable = [...model.params.filter((p) => !isFrozen(p.name)), ...adapterShapes];
-    const frozen = model.params.filter((p) => isFrozen(p.name));
-    const initial = lora ? new Map([...job.weights, ...initLora(targets, lora.rank, job.args.seed)]) : job.weights;
-    if (!trainable.length) throw new Error('every parameter is frozen: nothing to train');
-    return new TrainedParameters(trainable, frozen, [...model.params, ...adapterShapes], initial, targets, lora);
+    const { lora } = job;
+    const s = trainedShapes(job);
+    const initial = lora ? new Map([...job.weights, ...initLora(s.loraTargets, lora.rank, job.args.seed)]) : job.weights;
+    return new TrainedParameters(s.trainable, s.frozen, s.all, initial, s.loraTargets, lora);
   }
 
   /** The initial weights with the runner's trained values over them, copied out of its buffers. */
@@ -40,4 +35,16 @@ export class TrainedParameters {
   merged(weights: Map<string, Float32Array>): Map<string, Float32Array> {
     return this.lora ? mergeLora(weights, this.loraTargets, this.lora) : weights;
   }
+}
+
+/** The shapes of what a run trains and what it feeds frozen, without any weights (the memory estimate uses them too). */
+export function trainedShapes(job: Pick<TrainJob, 'model' | 'lora' | 'isFrozen'>): { trainable: ParamShape[]; frozen: ParamShape[]; all: ParamShape[]; loraTargets: LoraTarget[] } {
+  const { model, lora } = job;
+  const targets = lora ? loraTargets(model, lora) : [];
+  const adapterShapes = lora ? loraParams(targets, lora.rank) : [];
+  const isFrozen = lora ? () => true : job.isFrozen ?? (() => false);
+  const trainable = [...model.params.filter((p) => !isFrozen(p.name)), ...adapterShapes];
+  const frozen = model.params.filter((p) => isFrozen(p.name));
+  if (!trainable.length) throw new Error('every parameter is frozen: nothing to train');
+  return { trainable, frozen, all: [...model.params, ...adapterShapes], loraTargets: targets };
 }

@@ -1,0 +1,120 @@
+// A training run's peak memory (resident bytes) before anything is allocated: from the model's
+// config, the strategy, batch, sequence length and optimizer. The step graph is built as the trainer
+// builds it (shapes only, no weights) and walked for the most its intermediate tensors hold at once
+// (graphLiveness.ts): saved activations, [B, H, T, T] attention scores and probabilities per layer,
+// logits [B, T, V] and their gradient, the gradients, the new parameters and optimizer state.
+//
+// What is alive at the peak of a CPU run (trainer.ts, trainRunner.ts). N = trained parameters,
+// W = all model parameters, s = optimizer state buffers per parameter (AdamW 2: m and v; SGD 1),
+// L = the step graph's working set (graphPeak), C = its constants (causal masks), in bytes:
+//
+//   weights          4 W            the loaded model in float32 (whatever the file's dtype); frozen
+//                                   tensors, a LoRA base and L2-SP's pretrained values are fed from
+//                                   these arrays without a copy
+//   parameters       4 N            the runner's buffers of the trained parameters, fed every run
+//   optimizerState   4 s N          AdamW m and v (SGD: momentum), fed every run
+//   gradients        min(4 N, L)    inside the step: each lives until the global norm is known and
+//                                   the update has consumed it
+//   activations      L - outputs    the rest of the step's working set at its peak
+//                      - gradients
+//   runtime          the rest:      ORT allocates each run's outputs (new parameters and state) and
+//                                   onnxruntime-node copies them into new JS arrays while the fed
+//                                   ones are still referenced; V8 frees the arrays of earlier steps
+//                                   some steps late: JS_SETS x 4 (1+s) N in all, fed set included.
+//                                   ORT's CPU arena keeps its high-water mark with its rounding and
+//                                   fragmentation: ARENA_FACTOR x L in all. Plus C.
+//   l2spAnchors      0              L2-SP's pretrained values are the loaded weights, fed without a
+//                                   copy in the trainer's per-tensor layout
+//   baseline         BASELINE_BYTES Node, ONNX Runtime, the tokenizer library, the CLI
+//
+//   peakBytes = BASELINE + 4 W + JS_SETS x 4 (1+s) N + ARENA_FACTOR x L + C
+//
+// The three constants are fitted (least squares on relative error) to the peak RSS (VmHWM) of
+// 3-step `ftlab train` runs of 14 reduced GPT-2, Llama and Qwen2 configs (full, frozen-embeddings
+// with L2-SP, layerwise-lr with accumulation, SGD, LoRA; 111 MiB to 1.6 GiB; bench/memory.ts,
+// BENCHMARKS.md): every case within 9% (fit: baseline 114 MiB, JS sets 2.32, arena 1.50). The
+// checkpoint at the end (a copy of the parameters and of the state while the arena still holds its
+// mark) stays below the step's peak there. Only the CPU is measured; on CUDA the working set and the
+// fed buffers are in GPU memory as well, which this does not estimate.
+
+import { CausalLM } from '../models/causalLM';
+import { size } from '../graph/graph';
+import { buildTrainStep } from '../train/trainStep';
+import { trainStepConfig } from '../train/trainStepConfig';
+import { trainedShapes } from '../train/trainedParameters';
+import { LoraConfig } from '../train/lora';
+import { Strategy, strategyHooks } from '../train/strategies';
+import { TrainingArguments } from '../train/trainingArguments';
+import { stateNames } from '../optim/optimizer';
+import { constantBytes, graphPeak } from './graphLiveness';
+
+/** Node + ONNX Runtime + tokenizers + the CLI (fitted; a 36k-parameter model's run peaks at 111 MiB). */
+export const BASELINE_BYTES = 114 * 2 ** 20;
+/** Sets of trained parameters + optimizer state alive in JS at the peak: fed, returned, not yet collected (fitted). */
+export const JS_SETS = 2.3;
+/** ORT's resident memory over the step's working set: arena rounding, fragmentation, kernel scratch (fitted). */
+export const ARENA_FACTOR = 1.5;
+
+export interface MemoryEstimateInput {
+  model: CausalLM;
+  strategy: Strategy;
+  /** LoRA rank, alpha and target modules (strategy 'lora'). */
+  lora?: LoraConfig;
+  /** Batch size, accumulation, optimizer, L2-SP weight, dropout, device as the run will use them. */
+  args: TrainingArguments;
+  /** Input tokens per row (the longest example minus one). */
+  seqLen: number;
+}
+
+export interface MemoryParts {
+  weights: number;
+  parameters: number;
+  optimizerState: number;
+  gradients: number;
+  activations: number;
+  runtime: number;
+  l2spAnchors: number;
+  baseline: number;
+}
+
+export interface MemoryEstimate {
+  /** Estimated peak resident memory of the training process. */
+  peakBytes: number;
+  parts: MemoryParts;
+  /** What the estimate is of: the sizes it was computed from. */
+  basis: { parameters: number; trainedParameters: number; batchSize: number; seqLen: number; accumulation: number; device: TrainingArguments['device'] };
+}
+
+export function estimateTrainingMemory(input: MemoryEstimateInput): MemoryEstimate {
+  const { model, strategy, lora, args, seqLen } = input;
+  const hooks = strategyHooks(model, strategy);
+  const job = { model, args, lora: strategy.kind === 'lora' ? lora : undefined, isFrozen: hooks.isFrozen, lrScale: hooks.lrScale };
+  const shapes = trainedShapes(job);
+  const plan = { batchSize: args.perDeviceTrainBatchSize, seqLen, accumulation: args.gradientAccumulationSteps, l2sp: args.l2spWeight };
+  const cfg = trainStepConfig(job, shapes, plan);
+  const step = buildTrainStep(cfg);
+
+  const count = (ps: { shape: readonly number[] }[]) => ps.reduce((n, p) => n + size(p.shape), 0);
+  const W = count(model.params);
+  const N = count(shapes.trainable);
+  const s = stateNames(cfg.optimizer).length;
+  const f32 = 4;
+  const peak = graphPeak(step.graph);
+  const L = peak.peakBytes;
+  const gradients = Math.min(f32 * N, L);
+  const activations = Math.max(0, L - peak.outputBytes - gradients);
+  const fed = f32 * (1 + s) * N;
+  const runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph);
+  const parts: MemoryParts = {
+    weights: f32 * W,
+    parameters: f32 * N,
+    optimizerState: f32 * s * N,
+    gradients,
+    activations,
+    runtime: Math.round(runtime),
+    l2spAnchors: 0,
+    baseline: BASELINE_BYTES,
+  };
+  const peakBytes = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { peakBytes, parts, basis: { parameters: W, trainedParameters: N, batchSize: plan.batchSize, seqLen, accumulation: plan.accumulation, device: args.device } };
+}
