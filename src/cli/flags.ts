@@ -2,7 +2,8 @@
 
 import { UsageError } from './command';
 import { CLI_DATA_WORDS } from './dataWords';
-import { DataError, DataValidationError } from '../engine';
+import { CLI_DEVICE_WORDS } from './deviceWords';
+import { CudaUnavailableError, DataError, DataValidationError } from '../engine';
 
 export type FlagKind = 'string' | 'number' | 'boolean';
 export type FlagSpec = Record<string, FlagKind>;
@@ -30,8 +31,9 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
   return { flags: flags as FlagValues<S>, positionals };
 }
 
-/** Turns an error a user caused into one line (no stack), or rethrows a bug. */
+/** Turns an error a user caused into one line (no stack), or rethrows a bug. A CUDA that cannot work is always the user's. */
 export function userMessage(err: unknown, userErrors: readonly (abstract new (...args: never[]) => Error)[]): string | null {
+  if (err instanceof CudaUnavailableError) return err.describe(CLI_DEVICE_WORDS);
   for (const E of userErrors) {
     if (!(err instanceof E)) continue;
     // Data errors carry their fix; the CLI words it with its flags.

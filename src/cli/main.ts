@@ -1,5 +1,7 @@
 // `ftlab`: the command line over the engine. bin/ftlab.js calls main(); so does `node dist/cli.js`.
 import { UsageError } from './command';
+import { CLI_DEVICE_WORDS } from './deviceWords';
+import { CudaUnavailableError } from '../engine';
 import { commands } from './commands/index';
 import { overview } from './commands/help';
 
@@ -23,6 +25,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) {
       console.error(`ftlab ${command.name}: ${error.message}\n\n${command.usage}`);
       return 2;
+    }
+    if (error instanceof CudaUnavailableError) {
+      console.error(`ftlab ${command.name}: ${error.describe(CLI_DEVICE_WORDS)}`);
+      return 1;
     }
     console.error(`ftlab ${command.name}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

@@ -26,6 +26,8 @@ export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 // Training, generation, evaluation, export
 export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
+export { CudaUnavailableError, DEVICE_REQUESTS, cudaGaps, resolveDevice, wordGap, type CudaGap, type Device, type DeviceChoice, type DeviceRequest, type DeviceWords } from './runtime/device';
+export { probeCuda, type CudaProbe } from './runtime/cuda';
 export { STRATEGIES, strategyHooks, type StrategyKind, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS, TIED_EMBEDDING_LR_RULE, layerwiseGroupsDescription } from './train/strategies';
 export { SAFE_PRESET, estimateFineTuneMemory, fineTune, type FineTuneEstimateJob, type FineTuneJob } from './train/fineTuneRun';
 export { estimateTrainingMemory, type MemoryEstimate, type MemoryEstimateInput, type MemoryParts } from './memory/memoryEstimate';

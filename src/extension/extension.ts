@@ -8,6 +8,7 @@ import { fineTune, runExperimentInChild, stopAllExperiments } from './fineTuneCo
 import { exportRun } from './exportRun';
 import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 import { ensureTrustedForTraining } from './workspaceTrust';
+import { registerDataCommands } from './dataCommands';
 
 /** The run files whose changes the view and the dashboard show: a run or an experiment appearing,
  *  its status, its steps, its evaluation; not checkpoints. */
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): void {
       await runExperimentInChild(context.extensionUri, output, dir);
     }),
     vscode.commands.registerCommand('finetuneLab.refreshExperiments', () => experiments.refresh()),
+    ...registerDataCommands(context, output),
     vscode.commands.registerCommand('finetuneLab.exportRun', (entry?: unknown) => exportRun(experiments, isRunEntry(entry) ? entry : undefined)),
     answers,
     prompts,

@@ -8,6 +8,9 @@ import { ensureTrustedForTraining } from './workspaceTrust';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentProcess } from './experimentProcess';
 import { EXPERIMENTS_DIR, readExperimentNode } from './workspaceRuns';
+import { pickGuardsOrCustom } from './customSettings';
+import { removeIfNothingTrained } from './emptyExperiment';
+import { checkDataFirst } from './prepareData';
 import {
   REPORT_HTML, STRATEGIES, TIED_EMBEDDING_LR_RULE, checkRepoId, createExperiment, hfAccessToken, presetSummary, pullModel,
   type NewExperiment, type StrategyKind, type VariantSettings,
@@ -119,20 +122,22 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
   }
   const dataset = datasetArg ?? (await pickDataset());
   if (!dataset) return;
+  if (!(await checkDataFirst(dataset))) return;
   const baseModel = await pickBaseModel();
   if (!baseModel) return;
   const strategies = await pickStrategies();
   if (!strategies) return;
-  const guards = await pick(GUARD_CHOICES, 'Fine-tune model: guards against forgetting');
+  const guards = await pickGuardsOrCustom(GUARD_CHOICES, strategies, baseModel);
   if (!guards) return;
   const { maxSteps, ...evaluation } = experimentSettings();
-  const overrides: Partial<VariantSettings> = { ...(guards.replayRatio ? { replayRatio: guards.replayRatio } : {}), ...(maxSteps > 0 ? { maxSteps } : {}) };
+  const overrides: Partial<VariantSettings> = { ...(guards.replayRatio ? { replayRatio: guards.replayRatio } : {}), ...guards.overrides, ...(maxSteps > 0 ? { maxSteps } : {}) };
   const time = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   const dir = join(vscode.Uri.joinPath(folder.uri, ...EXPERIMENTS_DIR).fsPath, time);
   try {
     await createExperiment({
       dir, name: `${basename(dataset.fsPath)}: ${strategies.join(', ')}`, baseModel, dataFile: dataset.fsPath,
       validationSplit: guards.validationSplit, earlyStoppingPatience: guards.earlyStoppingPatience,
+      ...(guards.maxLength !== undefined ? { maxLength: guards.maxLength } : {}),
       variants: strategies.map((strategy) => ({ strategy, name: strategy, overrides })),
       ...evaluation,
     });
@@ -141,7 +146,7 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
     return;
   }
   void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-  await runExperimentInChild(extensionUri, output, dir);
+  await runExperimentInChild(extensionUri, output, dir, { removeIfNothingTrained: true });
 }
 
 /**
@@ -149,7 +154,7 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
  * cancellable progress notification (cancel ends the processes; the experiment can be resumed), the
  * dashboard following the folder, and a message at the end.
  */
-export async function runExperimentInChild(extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string): Promise<void> {
+export async function runExperimentInChild(extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string, options: { removeIfNothingTrained?: boolean } = {}): Promise<void> {
   const busy = readExperimentNode(dir).runs.find((r) => r.state === 'running');
   if (running.has(dir) || busy) {
     DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
@@ -188,12 +193,15 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
   } else if (result.stopped) {
     void vscode.window.showInformationMessage(`Fine-Tune Lab: experiment ${name} stopped. Resume it from the Experiments view (Resume experiment): finished variants are kept, the stopped one continues from its checkpoint.`);
   } else {
-    const show = await vscode.window.showErrorMessage(`Fine-Tune Lab: experiment ${name} ended with an error (exit code ${result.code}); the "Fine-Tune Lab" output says what happened.`, 'Show output');
+    // A new experiment that failed before its first step holds nothing worth keeping.
+    const removed = options.removeIfNothingTrained === true && removeIfNothingTrained(dir);
+    if (removed) void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
+    const show = await vscode.window.showErrorMessage(`Fine-Tune Lab: experiment ${name} ended with an error (exit code ${result.code})${removed ? ' before its first step; its folder was removed' : ''}; the "Fine-Tune Lab" output says what happened.`, 'Show output');
     if (show) output.show();
   }
 }
 
-async function pickDataset(): Promise<vscode.Uri | undefined> {
+export async function pickDataset(title = 'Fine-tune model: choose a dataset'): Promise<vscode.Uri | undefined> {
   const files = await vscode.workspace.findFiles(DATASET_GLOB, EXCLUDE_GLOB, MAX_LISTED);
   files.sort((a, b) => a.path.localeCompare(b.path));
   const browse: DatasetPick = { label: '$(folder-opened) Browse…', description: 'choose a file anywhere', alwaysShow: true };
@@ -202,7 +210,7 @@ async function pickDataset(): Promise<vscode.Uri | undefined> {
     browse,
   ];
   const picked = await vscode.window.showQuickPick(items, {
-    title: 'Fine-tune model: choose a dataset',
+    title,
     placeHolder: files.length ? 'JSONL, JSON, CSV, TSV or text file' : 'No dataset files found in the workspace: browse for one',
     matchOnDescription: true,
   });

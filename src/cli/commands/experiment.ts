@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage } from '../flags';
+import { checkDevice, deviceRequest } from '../deviceFlags';
 import {
   CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, OutOfMemoryError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
   createExperiment, formatReportTable, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
@@ -47,7 +48,9 @@ match, perplexity, next-token accuracy). Prints the comparison and writes <dir>/
   --trained-sample <n>     training questions asked again (default 200)
   --decoding <greedy|sample> --samples <n>   evaluation decoding (sample: top-p 0.9,
                            temperature 0.7, 20 new tokens, n seeded samples averaged; default greedy)
-  --threads <n> --device <cpu|cuda>
+  --threads <n>
+  --device <auto|cpu|cuda> auto (default): CUDA when the provider, the CUDA libraries and a GPU are
+                           there, else the CPU; cuda: stop with what is missing (ftlab doctor)
   --inline                 run every variant in this process (peak memory is then not measured)
 
 Training options apply to every variant, over its preset: --learning-rate --num-train-epochs
@@ -100,7 +103,7 @@ function commonOverrides(f: Flags): Partial<VariantSettings> {
 /** --device and --threads when given: where the experiment runs this time. */
 function machineFlags(f: Flags): ExperimentMachine {
   return {
-    ...(f.device !== undefined ? { device: choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu') } : {}),
+    ...(f.device !== undefined ? { device: deviceRequest(f.device) } : {}),
     ...(f.threads !== undefined ? { threads: f.threads } : {}),
   };
 }
@@ -151,6 +154,8 @@ export const experiment: CliCommand = {
         }, machineFlags(f));
         return 0;
       }
+      // Before an experiment folder is written: a cuda that cannot work stops here (variants resolve it again).
+      checkDevice(deviceRequest(f.device), say);
       let dir: string;
       if (f.resume) {
         dir = resolve(f.resume);
@@ -164,7 +169,7 @@ export const experiment: CliCommand = {
           testSplit: f['test-split'], validationSplit: f['validation-split'], earlyStoppingPatience: f['early-stopping-patience'], seed: f.seed,
           variants: parseVariants(f.strategies ?? STRATEGIES.join(','), commonOverrides(f)),
           decoding: decoding === 'greedy' ? { kind: 'greedy' } : { kind: 'sample', samples: f.samples ?? 5, seed: f.seed ?? 0, topP: 0.9, temperature: 0.7, maxNewTokens: 20 },
-          device: choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu'), threads: f.threads ?? 0,
+          device: deviceRequest(f.device), threads: f.threads ?? 0,
           ...(f['general-prompts'] ? { generalPrompts: f['general-prompts'] === 'none' ? null : resolve(f['general-prompts']) } : {}),
           ...(f['general-text'] ? { generalText: f['general-text'] === 'none' ? null : resolve(f['general-text']) } : {}),
           trainedSample: f['trained-sample'],

@@ -1,7 +1,8 @@
 // `ftlab generate --model DIR --prompt TEXT`: continues a prompt with a Hugging Face model folder,
 // streaming the text to stdout as tokens are chosen; a summary (tokens, speed) goes to stderr.
 import { UsageError, type CliCommand } from '../command';
-import { loadHfModel, causalLMFromHf, Decoder, generate as generateTokens, loadTokenizer } from '../../engine';
+import { loadHfModel, causalLMFromHf, Decoder, generate as generateTokens, loadTokenizer, type DeviceRequest } from '../../engine';
+import { checkDevice, deviceRequest } from '../deviceFlags';
 
 const usage = `Usage: ftlab generate --model <dir> --prompt <text> [options]
 
@@ -19,7 +20,9 @@ text to stdout. Generation ends at the model's end-of-text token, a --stop strin
   --greedy                    always take the most likely token (deterministic)
   --seed <s>                  seed of the sampling (default 0): same seed, same text
   --stop <text>               also stop when the generated text contains <text> (repeatable)
-  --threads <n>               CPU threads (default: ONNX Runtime's choice)`;
+  --threads <n>               CPU threads (default: ONNX Runtime's choice)
+  --device <auto|cpu|cuda>    auto (default): CUDA when the provider, the CUDA libraries and a GPU are
+                              there, else the CPU; cuda: stop with what is missing (ftlab doctor)`;
 
 export interface GenerateArgs {
   model: string;
@@ -33,6 +36,7 @@ export interface GenerateArgs {
   seed: number;
   stop: string[];
   threads?: number;
+  device: DeviceRequest;
 }
 
 export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
@@ -64,6 +68,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
       case '--seed': a.seed = num(0, true); break;
       case '--stop': a.stop.push(value()); break;
       case '--threads': a.threads = num(1, true); break;
+      case '--device': a.device = deviceRequest(value()); break;
       default: throw new UsageError(arg.startsWith('-') ? `unknown option '${arg}'` : `unexpected argument '${arg}'`);
     }
   }
@@ -71,7 +76,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
   if (a.prompt === undefined) throw new UsageError('--prompt <text> is required');
   return {
     model: a.model, prompt: a.prompt, maxNewTokens: a.maxNewTokens ?? 20, temperature: a.temperature ?? 0.7, topP: a.topP ?? 0.9,
-    topK: a.topK, repetitionPenalty: a.repetitionPenalty ?? 1, greedy: a.greedy ?? false, seed: a.seed ?? 0, stop: a.stop, threads: a.threads,
+    topK: a.topK, repetitionPenalty: a.repetitionPenalty ?? 1, greedy: a.greedy ?? false, seed: a.seed ?? 0, stop: a.stop, threads: a.threads, device: a.device ?? 'auto',
   };
 }
 
@@ -93,7 +98,8 @@ export const generate: CliCommand = {
     const ids = await tok.encode(prompt);
     if (ids.length === 0) throw new Error('the prompt is empty after tokenization: give some text');
     const stopTokenIds = [...tok.eosIds]; // EOS as the tokenizer loader resolves it, with generation_config.json's and config.json's eos ids
-    const decoder = new Decoder(lm, new Map([...hf.tensors].map(([n, t]) => [n, t.data])), { threads: a.threads });
+    checkDevice(a.device, (s) => console.error(s));
+    const decoder = new Decoder(lm, new Map([...hf.tensors].map(([n, t]) => [n, t.data])), { threads: a.threads, device: a.device });
     // Stream: decode the generated tokens and print what is new; hold text ending in an incomplete character.
     // They are decoded after the prompt's last token, whose text is then cut off: a SentencePiece word's
     // leading space survives only when the word is not at the start of the decoded text.

@@ -9,6 +9,7 @@ import {
 } from '../../engine';
 import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage } from '../flags';
+import { checkDevice, deviceRequest, stepsPerRunFlag } from '../deviceFlags';
 
 const usage = `Usage: ftlab pretrain --model-config <dir> --corpus <file> --out <dir> [options]
 
@@ -33,12 +34,15 @@ The run itself (config.json, metrics.jsonl) goes to <out>/run/.
                            pretraining: same config.json; a new schedule over --max-steps)
   --repack-epochs <n>      write the corpus' documents n times, each time in a new seeded order,
                            before packing: every pass sees a document in a new context (default 1)
-  --threads <n> --device <cpu|cuda>`;
+  --threads <n>
+  --device <auto|cpu|cuda> auto (default): CUDA when the provider, the CUDA libraries and a GPU are
+                           there, else the CPU; cuda: stop with what is missing (ftlab doctor)
+  --steps-per-run <k>      optimizer steps per ONNX Runtime run (ONNX Loop, same results; default 1)`;
 
 const SPEC = {
   'model-config': 'string', corpus: 'string', out: 'string', 'seq-length': 'number', 'max-steps': 'number', 'learning-rate': 'number',
   'per-device-train-batch-size': 'number', 'warmup-steps': 'number', 'lr-scheduler-type': 'string', 'weight-decay': 'number',
-  dropout: 'number', seed: 'number', 'repack-epochs': 'number', 'init-from': 'string', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string',
+  dropout: 'number', seed: 'number', 'repack-epochs': 'number', 'init-from': 'string', threads: 'number', device: 'string', quiet: 'boolean', dtype: 'string', 'steps-per-run': 'number',
 } as const;
 
 async function startingWeights(dir: string): Promise<Map<string, Float32Array>> {
@@ -55,10 +59,12 @@ export const pretrain: CliCommand = {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!f['model-config'] || !f.corpus || !f.out) throw new UsageError('--model-config, --corpus and --out are required');
     const sched = choice<SchedulerType>('lr-scheduler-type', f['lr-scheduler-type'], SCHEDULER_TYPES, 'cosine');
-    const device = choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu');
+    const device = deviceRequest(f.device);
+    const stepsPerRun = stepsPerRunFlag(f['steps-per-run']);
     const cfgDir = resolve(f['model-config']), out = resolve(f.out), seed = f.seed ?? 0;
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
+      checkDevice(device, say);
       const config = await readHfConfig(cfgDir);
       const model = causalLMFromHf(config);
       const tokenizer = await loadTokenizer(cfgDir);
@@ -84,7 +90,7 @@ export const pretrain: CliCommand = {
           ...TRAINING_DEFAULTS, learningRate: f['learning-rate'] ?? 1e-3, maxSteps: f['max-steps'] ?? 2000,
           perDeviceTrainBatchSize: f['per-device-train-batch-size'] ?? 16, warmupSteps: f['warmup-steps'] ?? 100,
           lrSchedulerType: sched, weightDecay: f['weight-decay'] ?? 0.1, adamBeta2: 0.95, dropout: f.dropout ?? null,
-          seed, shuffle: true, loggingSteps: 10, device, threads: f.threads ?? 0,
+          seed, shuffle: true, loggingSteps: 10, device, threads: f.threads ?? 0, stepsPerRun,
         },
         overwrite: true, // <out>/run belongs to this command's own output folder
         describe: { command: 'pretrain', modelConfig: cfgDir, corpus: resolve(f.corpus), seed, argv },

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage, type FlagValues } from '../flags';
+import { DEVICE_USAGE, STEPS_PER_RUN_USAGE, checkDevice, deviceRequest, stepsPerRunFlag } from '../deviceFlags';
 import {
   CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, TRAINING_DEFAULTS, type TrainingArguments,
   SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS,
@@ -17,7 +18,7 @@ const SPEC = {
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
   shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'layer-lr-multipliers': 'string', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
-  'l2sp-weight': 'number', 'ignore-memory-estimate': 'boolean',
+  'l2sp-weight': 'number', 'ignore-memory-estimate': 'boolean', 'steps-per-run': 'number',
 } as const;
 /** The training flags, shared with `ftlab estimate`. */
 export const TRAIN_FLAGS = SPEC;
@@ -50,7 +51,8 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --seed <n>                          (${d.seed})
   --optim <adamw|sgd> --sgd-momentum <x>
   --dropout <p>                       overrides the model config's dropout rates
-  --device <cpu|cuda>                 cuda falls back to cpu with a message when unusable
+  ${DEVICE_USAGE}
+  ${STEPS_PER_RUN_USAGE}
   --threads <n>                       CPU threads (default: ONNX Runtime's choice)
   --shuffle                           seeded shuffle per epoch
   --max-length <n>                    longest example in tokens (default: the model's context)
@@ -111,6 +113,7 @@ export const train: CliCommand = {
     const runDir = resolve(f.out);
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
+      checkDevice(settings.args.device, say);
       const res = await fineTune({
         ...settings, runDir, resume: !!f.resume, overwrite: !!f.overwrite, describe: { command: 'train' },
         memory: { ignoreEstimate: !!f['ignore-memory-estimate'] },
@@ -138,7 +141,7 @@ export const train: CliCommand = {
 /** The settings `train` and `estimate` read from the training flags: everything of a run but its folder. */
 export function trainSettings(f: FlagValues<typeof SPEC>): Omit<FineTuneJob, 'runDir'> {
   const sched = choice<SchedulerType>('lr-scheduler-type', f['lr-scheduler-type'], SCHEDULER_TYPES, d.lrSchedulerType);
-  const device = choice('device', f.device, ['cpu', 'cuda'] as const, 'cpu');
+  const device = deviceRequest(f.device);
   const strategy = choice<StrategyKind>('strategy', f.strategy, STRATEGIES, 'full');
   const optim = choice('optim', f.optim, ['adamw', 'sgd'] as const, 'adamw');
   const args: TrainingArguments = {
@@ -151,7 +154,7 @@ export function trainSettings(f: FlagValues<typeof SPEC>): Omit<FineTuneJob, 'ru
     sgdMomentum: f['sgd-momentum'] ?? d.sgdMomentum, shuffle: !!f.shuffle, device, threads: f.threads ?? 0,
     saveSteps: f['save-steps'] ?? d.saveSteps, evalSteps: f['eval-steps'] ?? d.evalSteps,
     earlyStoppingPatience: f['early-stopping-patience'] ?? d.earlyStoppingPatience,
-    l2spWeight: f['l2sp-weight'] ?? d.l2spWeight,
+    l2spWeight: f['l2sp-weight'] ?? d.l2spWeight, stepsPerRun: stepsPerRunFlag(f['steps-per-run']),
   };
   if (!(Number.isFinite(args.l2spWeight) && args.l2spWeight >= 0)) throw new UsageError('--l2sp-weight must be a number >= 0 (0: off)');
   if (args.l2spWeight > 0 && strategy === 'lora') throw new UsageError('--l2sp-weight does not apply to --strategy lora: the pretrained weights stay frozen there and the adapters have no pretrained value to pull toward');

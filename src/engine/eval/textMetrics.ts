@@ -18,7 +18,7 @@ import { GraphBuilder } from '../graph/builder';
 import { toModelProto } from '../graph/serialize';
 import { CausalLM } from '../models/causalLM';
 import { NnContext } from '../models/nn';
-import { Device, createSession, tensor } from '../runtime/session';
+import { DeviceRequest, createSession, tensor } from '../runtime/session';
 import { Tokenizer } from '../tokenizer';
 import { Proportion, proportion } from './proportion';
 
@@ -27,7 +27,7 @@ export interface TextMetricsOptions {
   seqLength: number;
   /** Windows per run. */
   batchSize: number;
-  device?: Device;
+  device?: DeviceRequest;
   threads?: number;
 }
 

@@ -18,7 +18,7 @@ import { Decoder } from '../generate/generator';
 import { CausalLM } from '../models/causalLM';
 import { uniformRng } from '../random';
 import { Tokenizer } from '../tokenizer';
-import type { Device } from '../runtime/session';
+import type { DeviceRequest } from '../runtime/session';
 
 export interface EvalSets {
   task: CompletionItem[] | null;
@@ -110,7 +110,7 @@ export function readGeneralText(file: string): string[] {
 }
 
 export async function evaluateModel(model: CausalLM, weights: Map<string, Float32Array>, tokenizer: Tokenizer, sets: EvalSets,
-  o: { decoding: Decoding; device: Device; threads?: number; onLog?: (s: string) => void }): Promise<ModelEvaluation> {
+  o: { decoding: Decoding; device: DeviceRequest; threads?: number; onLog?: (s: string) => void }): Promise<ModelEvaluation> {
   const t0 = performance.now();
   const decoder = new Decoder(model, weights, { device: o.device, threads: o.threads || undefined });
   try {

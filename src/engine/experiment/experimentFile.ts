@@ -9,6 +9,7 @@
 //                                 checkpoint/, evaluation.json: the evaluation "after")
 // <experiment>/report.json, report.html
 
+import type { DeviceRequest } from '../runtime/device';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsAtomic';
 import { STRATEGIES, StrategyKind } from '../train/strategies';
@@ -64,7 +65,8 @@ export interface ExperimentSpec {
     /** Optional prose prompts on the facts the Q&A data asks about (the built-in demo only). */
     prosePrompts: string | null;
   };
-  device: 'cpu' | 'cuda';
+  /** auto, cpu or cuda (runtime/device.ts): what was asked, not what ran (each run's outcome has that). */
+  device: DeviceRequest;
   threads: number;
   variants: VariantSpec[];
 }
@@ -86,7 +88,7 @@ export const experimentRule: Rule<ExperimentSpec> = object<ExperimentSpec>({
   evaluation: object<ExperimentSpec['evaluation']>({
     decoding: decodingRule, generalPrompts: nullable(nonEmptyText), generalText: nullable(nonEmptyText), trainedSample: count, prosePrompts: nullable(nonEmptyText),
   }),
-  device: oneOf('cpu', 'cuda'), threads: count,
+  device: oneOf('auto', 'cpu', 'cuda'), threads: count,
   variants: arrayOf(object<VariantSpec>({ name: nonEmptyText, strategy: oneOf(...STRATEGIES), overrides: settingsRule, runDir: nonEmptyText })),
 });
 

@@ -42,7 +42,7 @@ export interface NewExperiment {
   generalText?: string | null;
   prosePrompts?: string | null;
   trainedSample?: number;
-  device?: 'cpu' | 'cuda';
+  device?: ExperimentSpec['device'];
   threads?: number;
 }
 
@@ -80,7 +80,7 @@ export async function createExperiment(n: NewExperiment): Promise<ExperimentSpec
       trainedSample: n.trainedSample ?? 200,
       prosePrompts: n.prosePrompts ?? null,
     },
-    device: n.device ?? 'cpu', threads: n.threads ?? 0, variants,
+    device: n.device ?? 'auto', threads: n.threads ?? 0, variants,
   };
   writeExperiment(dir, spec);
   return spec;

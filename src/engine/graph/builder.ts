@@ -277,12 +277,13 @@ export class GraphBuilder {
 
   // ------------------------------------------------------------------ control flow
   /**
-   * ONNX Loop with a static trip count. `body` receives (builder of the body graph, iteration
-   * number [int64 scalar], carried values) and returns [new carried values, per-iteration scan
-   * outputs]. The body may read any value of the enclosing graphs directly.
-   * Returns [final carried values, stacked scan outputs ([trips, ...shape])].
+   * ONNX Loop. `body` receives (builder of the body graph, iteration number [int64 scalar], carried
+   * values) and returns [new carried values, per-iteration scan outputs]. The body may read any value
+   * of the enclosing graphs directly. Returns [final carried values, stacked scan outputs ([trips,
+   * ...shape])]. trips: a static count, or an int64 scalar value known at run time with its largest
+   * value (scan outputs are declared [max, ...] and come back with as many rows as trips were run).
    */
-  loop(trips: number, carried: Value[], body: (b: GraphBuilder, iter: Value, carried: Value[]) => [Value[], Value[]]): [Value[], Value[]] {
+  loop(trips: number | { count: Value; max: number }, carried: Value[], body: (b: GraphBuilder, iter: Value, carried: Value[]) => [Value[], Value[]]): [Value[], Value[]] {
     const sb = this.subgraph(this.label('loop_body'));
     const iter = sb.graph.addInput('iter', 'int64', [], false);
     const condIn = sb.graph.addInput('cond_in', 'bool', [], false);
@@ -294,8 +295,10 @@ export class GraphBuilder {
     // Body outputs must be produced inside the body; wrap outer-scope values with Identity.
     const own = (v: Value) => (v.graph === sb.graph && v.producer) ? v : sb.identity(v);
     sb.graph.outputs = [own(sb.identity(condIn)), ...nextCarried.map(own), ...scans.map(own)];
-    const outs: [DType, Shape][] = [...carried.map((c): [DType, Shape] => [c.dtype, c.shape]), ...scans.map((s): [DType, Shape] => [s.dtype, [trips, ...s.shape]])];
-    const res = this.node('Loop', [this.constant('int64', [], [trips]), null, ...carried], outs, { body: { kind: 'graph', v: sb.graph } });
+    const max = typeof trips === 'number' ? trips : trips.max;
+    const outs: [DType, Shape][] = [...carried.map((c): [DType, Shape] => [c.dtype, c.shape]), ...scans.map((s): [DType, Shape] => [s.dtype, [max, ...s.shape]])];
+    const count = typeof trips === 'number' ? this.constant('int64', [], [trips]) : trips.count;
+    const res = this.node('Loop', [count, null, ...carried], outs, { body: { kind: 'graph', v: sb.graph } });
     return [res.slice(0, carried.length), res.slice(carried.length)];
   }
 }

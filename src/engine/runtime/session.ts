@@ -1,17 +1,18 @@
-// ONNX Runtime sessions for compiled graphs: provider choice with a clear CPU fallback, and
-// conversion between our typed arrays and ort.Tensor.
+// ONNX Runtime sessions for compiled graphs: the device a request resolves to (runtime/device.ts),
+// and conversion between our typed arrays and ort.Tensor.
 
 import * as ort from 'onnxruntime-node';
 import { DType, Shape, TypedArray } from '../graph/graph';
-import { checkCuda } from './cuda';
+import { CudaUnavailableError, Device, DeviceRequest, cudaLoadGap, resolveDevice, wordGap } from './device';
 
-export type Device = 'cpu' | 'cuda';
+export type { Device, DeviceRequest };
 
 export interface SessionOptions {
-  device?: Device;
+  /** 'auto' takes CUDA when it can work here, else the CPU; 'cuda' throws CudaUnavailableError when it cannot. Default 'cpu'. */
+  device?: DeviceRequest;
   /** Intra-op threads (CPU). Defaults to ORT's choice. */
   threads?: number;
-  /** Called with a human-readable reason when the requested device is unavailable and CPU is used. */
+  /** Called with a human-readable reason when 'auto' found CUDA but ONNX Runtime could not start it, and the CPU is used. */
   onFallback?: (reason: string) => void;
 }
 
@@ -26,16 +27,6 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
 
 export function tensor(dtype: DType, shape: Shape, data: TypedArray): ort.Tensor {
   return new ort.Tensor(ORT_TYPE[dtype], data as never, [...shape]);
-}
-
-/** Explains a CUDA provider load failure in words a user can act on. */
-export function explainCudaFailure(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const lib = /lib[\w.+-]+\.so[\d.]*/.exec(msg)?.[0];
-  if (lib) {
-    return `CUDA is not usable: ${lib} could not be loaded. Install the CUDA 13 runtime and cuDNN 9 (or point LD_LIBRARY_PATH at them, e.g. a PyTorch cu130 environment's nvidia/*/lib), and place libonnxruntime_providers_cuda.so beside libonnxruntime.so. Training continues on the CPU.`;
-  }
-  return `CUDA is not usable (${msg.split('\n')[0]}). Training continues on the CPU.`;
 }
 
 export async function createSession(model: Uint8Array, o: SessionOptions = {}): Promise<CompiledSession> {
@@ -56,14 +47,15 @@ export async function createSession(model: Uint8Array, o: SessionOptions = {}): 
   const memPattern = (dflt: boolean) => (process.env.FTLAB_ORT_MEMPATTERN ? process.env.FTLAB_ORT_MEMPATTERN === '1' : dflt);
   // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
   const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
-  const preflight = o.device === 'cuda' ? checkCuda() : null;
-  if (preflight && !preflight.ok) (o.onFallback ?? (() => {}))(preflight.message);
-  if (preflight?.ok) {
+  const choice = resolveDevice(o.device ?? 'cpu');
+  if (choice.device === 'cuda') {
     try {
       const session = await ort.InferenceSession.create(model, { ...base, ...prof, enableMemPattern: memPattern(true), executionProviders: [{ name: 'cuda' }, 'cpu'] });
       return { session, device: 'cuda' };
     } catch (err) {
-      (o.onFallback ?? (() => {}))(explainCudaFailure(err));
+      const gap = cudaLoadGap(err);
+      if (o.device === 'cuda') throw new CudaUnavailableError([gap]);
+      (o.onFallback ?? (() => {}))(`CUDA not usable, training on the CPU: ${wordGap(gap, { useCpu: 'cpu', setupCuda: 'setup-cuda', doctor: 'ftlab doctor' })}`);
     }
   }
   const session = await ort.InferenceSession.create(model, { ...base, ...prof, enableMemPattern: memPattern(false), executionProviders: ['cpu'] });

@@ -39,6 +39,8 @@ export class BatchSource {
   private readonly task: BatchCursor;
   private readonly replay: BatchCursor | null;
   private readonly batch: StepBatch;
+  /** K steps' rows for a Loop run (created on first use). */
+  private run: StepBatch | null = null;
   /** Tokens of one micro-batch: B x T. */
   private readonly rowTokens: number;
 
@@ -72,6 +74,22 @@ export class BatchSource {
       }
     }
     return this.batch;
+  }
+
+  /**
+   * The next k steps' batches one after another ([K, A, B, T] for a run of up to K steps through the
+   * ONNX Loop), in the same buffers every time; rows of steps beyond k keep earlier values (not read).
+   */
+  nextSteps(k: number, K: number): StepBatch {
+    if (K === 1) return this.next();
+    const n = this.tokensPerStep;
+    this.run ??= { inputIds: new BigInt64Array(K * n), targets: new BigInt64Array(K * n) };
+    for (let j = 0; j < k; j++) {
+      const b = this.next();
+      this.run.inputIds.set(b.inputIds, j * n);
+      this.run.targets.set(b.targets, j * n);
+    }
+    return this.run;
   }
 
   position(): BatchPosition { return { ...this.task.position(), replay: this.replay?.position() }; }

@@ -2,6 +2,7 @@
 // user can act on) -> prepared data -> trainer, reporting through callbacks. The training worker
 // (src/engine/trainerWorker.ts) turns the callbacks into protocol messages.
 
+import type { DeviceRequest } from '../runtime/device';
 import { join, resolve } from 'node:path';
 import { loadHfModel } from '../checkpoint/hfModel';
 import { qaItems } from '../experiment/evalSets';
@@ -46,7 +47,7 @@ export interface FineTuneRunConfig {
   validationSplit: number;
   earlyStoppingPatience: number;
   maxSteps?: number;
-  device: 'cpu' | 'cuda';
+  device: DeviceRequest;
 }
 
 export class RunConfigError extends Error {
@@ -68,7 +69,7 @@ export function parseRunConfig(json: unknown): FineTuneRunConfig {
   const o = json as Record<string, unknown>;
   const strategy = field(o, 'strategy', (v): v is StrategyKind => STRATEGIES.includes(v as StrategyKind), STRATEGIES.join(' | '), 'full');
   const preset = field(o, 'preset', (v): v is PresetName => typeof v === 'string' && v in PRESETS, Object.keys(PRESETS).join(' | '), 'safe');
-  const device = field(o, 'device', (v): v is 'cpu' | 'cuda' => v === 'cpu' || v === 'cuda', 'cpu | cuda', 'cpu');
+  const device = field(o, 'device', (v): v is DeviceRequest => v === 'auto' || v === 'cpu' || v === 'cuda', 'auto | cpu | cuda', 'auto');
   const cfg: FineTuneRunConfig = {
     runDir: resolve(field(o, 'runDir', isStr, 'a folder path')),
     dataFile: resolve(field(o, 'dataFile', isStr, 'a data file path')),

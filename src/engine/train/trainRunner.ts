@@ -71,10 +71,21 @@ export class TrainStepRunner {
     return new TrainStepRunner(cfg, step, compiled, buffers, frozenFeeds, units);
   }
 
-  /** Runs K optimizer steps. lr and step (1-based) are per step; dropoutKeys too when dropout is on. */
+  /**
+   * Runs k = lr.length optimizer steps (1..K, K = cfg.stepsPerRun). lr and step (1-based) are per step;
+   * dropoutKeys too when dropout is on. The batch holds K steps' rows ([K, A, B, T]); only the first k
+   * are read. Returns one loss and gradient norm per step made.
+   */
   async run(batch: StepBatch, lr: number[], stepNo: number[], dropoutKeys?: number[]): Promise<StepResult> {
     const { cfg, step } = this;
     const K = cfg.stepsPerRun;
+    const k = lr.length;
+    if (!(k >= 1 && k <= K) || stepNo.length !== k || (dropoutKeys && dropoutKeys.length !== k)) {
+      throw new RangeError(`a run makes 1 to ${K} steps, with one learning rate, step number (and dropout key) each; got ${lr.length}, ${stepNo.length}${dropoutKeys ? `, ${dropoutKeys.length}` : ''}`);
+    }
+    // Rows of the steps a short run does not make are fed but never read: pad with the last step's values.
+    const pad = (xs: number[]) => (xs.length === K ? xs : [...xs, ...new Array<number>(K - xs.length).fill(xs[xs.length - 1])]);
+    lr = pad(lr); stepNo = pad(stepNo); dropoutKeys = dropoutKeys && pad(dropoutKeys);
     const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
     const shape = [K, cfg.microBatches, cfg.batchSize, cfg.seqLen];
     const feeds: Record<string, ort.Tensor> = { ...this.frozenFeeds };
@@ -87,6 +98,7 @@ export class TrainStepRunner {
     feeds[step.inputs.lr.name] = tensor(cfg.dtype, [K], Arr.from(lr));
     feeds[step.inputs.step.name] = tensor(cfg.dtype, [K], Arr.from(stepNo));
     if (step.inputs.dropoutKey) feeds[step.inputs.dropoutKey.name] = tensor('uint32', [K], Uint32Array.from(dropoutKeys ?? stepNo));
+    if (step.inputs.stepsInRun) feeds[step.inputs.stepsInRun.name] = tensor('int64', [], BigInt64Array.of(BigInt(k)));
     const out = await this.compiled.session.run(feeds);
     const o = step.outputs;
     this.buffers = o.groups.map((g) => [g.params, ...g.state].map((v) => out[v.name].data as Floats));

@@ -4,8 +4,9 @@
 //
 // Graph inputs:  <group>.params [N_g], <group>.<state> [N_g] (m, v | momentum), frozen/<name>,
 //                input_ids, targets [K, A, B, T] int64, lr [K], step [K] (1-based), dropout_key [K] uint32,
-//                <group>.l2sp_anchor [N_g] (pretrained values, only when l2sp > 0)
-// Graph outputs: loss [K], grad_norm [K] (before clipping), then per group params and state.
+//                <group>.l2sp_anchor [N_g] (pretrained values, only when l2sp > 0),
+//                steps_in_run [] int64 (K > 1 only: how many of the K steps this run makes, 1..K)
+// Graph outputs: loss [k], grad_norm [k] (before clipping), then per group params and state.
 
 import { GraphBuilder } from '../graph/builder';
 import { DType, Graph, Value, size } from '../graph/graph';
@@ -79,6 +80,8 @@ export interface TrainStepGraph {
   /** Output order: loss, grad_norm, then for each group: params, ...state. */
   outputs: { loss: Value; gradNorm: Value; groups: { params: Value; state: Value[] }[] };
   inputs: { groups: { params: Value; state: Value[] }[]; frozen: Map<string, Value>; ids: Value; targets: Value; lr: Value; step: Value; dropoutKey: Value | null;
+    /** K > 1: the number of steps a run makes (the Loop's trip count); null for K = 1. */
+    stepsInRun: Value | null;
     /** Per group (unit): its pretrained values when L2-SP is on; null when off. */
     l2spAnchors: Value[] | null };
 }
@@ -114,6 +117,8 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
   const step = b.input('step', dtype, [K]);
   const key = cfg.dropout ? b.input('dropout_key', 'uint32', [K]) : null;
   const anchors = l2sp > 0 ? groups.map((g) => b.input(`${g.name}.l2sp_anchor`, dtype, [groupSize(g)])) : null;
+  // A run may make fewer than K steps (the last before a checkpoint): the Loop's trip count is an input.
+  const trips = K > 1 ? b.input('steps_in_run', 'int64', []) : null;
 
   const body = (sb: GraphBuilder, k: Value | number, st: StepState) => {
     const pick = (v: Value) => (typeof k === 'number' ? b.reshape(v, v.shape.slice(1)) : sb.gather(v, k));
@@ -128,7 +133,7 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
     final = r.next;
   } else {
     const flat = [...initial.params, ...initial.state.flat()];
-    const [carried, scans] = b.loop(K, flat, (sb, iter, c) => {
+    const [carried, scans] = b.loop({ count: trips!, max: K }, flat, (sb, iter, c) => {
       let at = 0;
       const st: StepState = { params: groups.map(() => c[at++]), state: groups.map(() => sNames.map(() => c[at++])) };
       const r = body(sb, iter, st);
@@ -143,7 +148,7 @@ export function buildTrainStep(cfg: TrainStepConfig): TrainStepGraph {
   return {
     graph: b.graph,
     outputs: { loss, gradNorm, groups: outGroups },
-    inputs: { groups: gIn, frozen, ids, targets, lr, step, dropoutKey: key, l2spAnchors: anchors },
+    inputs: { groups: gIn, frozen, ids, targets, lr, step, dropoutKey: key, l2spAnchors: anchors, stepsInRun: trips },
   };
 }
 

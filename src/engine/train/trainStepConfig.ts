@@ -5,7 +5,7 @@ import { TrainedParameters } from './trainedParameters';
 import { TrainingPlan } from './trainingPlan';
 import { TrainJob } from './trainJob';
 
-/** The compiled step of a run: one step per run, its parameter groups, optimizer, dropout, LoRA and L2-SP. */
+/** The compiled step of a run: args.stepsPerRun steps per ONNX Runtime run, its parameter groups, optimizer, dropout, LoRA and L2-SP. */
 export function trainStepConfig(
   job: Pick<TrainJob, 'model' | 'args' | 'lora' | 'lrScale'>,
   params: Pick<TrainedParameters, 'trainable' | 'frozen' | 'loraTargets'>,
@@ -16,7 +16,7 @@ export function trainStepConfig(
   const dropout = args.dropout;
   return {
     dtype: 'float32', groups: parameterGroups(params.trainable, args.weightDecay, job.lrScale), frozen: params.frozen,
-    batchSize: plan.batchSize, seqLen: plan.seqLen, microBatches: plan.accumulation, stepsPerRun: 1, optimizer, maxGradNorm: args.maxGradNorm,
+    batchSize: plan.batchSize, seqLen: plan.seqLen, microBatches: plan.accumulation, stepsPerRun: args.stepsPerRun ?? 1, optimizer, maxGradNorm: args.maxGradNorm,
     dropout: dropout === null || dropout > 0, layout: 'tensors', l2sp: plan.l2sp,
     forward: (c, p, ids) => model.forward(c, p, ids, dropout === null ? undefined : { embd: dropout, attn: dropout, resid: dropout }),
     ...(lora ? { lora: params.loraTargets.map((t) => ({ weight: t.weight, A: t.A, B: t.B, scale: lora.alpha / lora.rank })) } : {}),

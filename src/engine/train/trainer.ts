@@ -19,6 +19,8 @@ import { explainStepError, lossDivergedError } from './stepErrors';
 import { TrainedParameters } from './trainedParameters';
 import { planTraining } from './trainingPlan';
 import { trainStepConfig } from './trainStepConfig';
+import { stepsInRun } from './stepsInRun';
+import { resolveDevice } from '../runtime/device';
 import { StepMetrics, TrainJob, TrainResult } from './trainJob';
 import { Validation } from './validation';
 
@@ -49,9 +51,14 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
   const plan = planTraining(job);
   const { batchSize: B, accumulation: A, seqLen: T, totalSteps, rows } = plan;
   const cfg = trainStepConfig(job, params, plan);
+  if (!(Number.isInteger(cfg.stepsPerRun) && cfg.stepsPerRun >= 1)) throw new RangeError(`steps per run must be a whole number >= 1, got ${cfg.stepsPerRun}`);
+  // Before the run folder exists: a 'cuda' that cannot work fails here, naming what is missing.
+  const device = resolveDevice(args.device);
+  if (device.request !== 'cpu') log(`device: ${device.reason}`);
   const resume = openRunFolder(job, params, plan, status);
   const ckptDir = join(runDir, RUN_FILES.checkpoint);
 
+  const K = cfg.stepsPerRun;
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), params.initial, {
     device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m),
   });
@@ -61,7 +68,7 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
     log(`resuming at step ${resume.step} (epoch ${resume.epoch}, batch ${resume.batchInEpoch} of it)`);
   }
   if (rows.replay) checkReplayCorpus(job.replay!.data, rows, T, log);
-  log(`training ${params.trainable.length} tensors (${params.frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}${plan.l2sp ? `, L2-SP toward the pretrained weights (lambda ${plan.l2sp})` : ''}`);
+  log(`training ${params.trainable.length} tensors (${params.frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}${K > 1 ? `, ${K} steps per run` : ''}${plan.l2sp ? `, L2-SP toward the pretrained weights (lambda ${plan.l2sp})` : ''}`);
   const validation = await Validation.create(job, params, plan, runner, resume !== null, log);
   const batches = new BatchSource(data, job.replay?.data, { rows, seqLen: T, accumulation: A, shuffle: args.shuffle, seed: args.seed }, resume ?? undefined);
 
@@ -85,20 +92,24 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
       stopped = true;
       break;
     }
-    const batch = batches.next();
-    const lr = learningRateAt(plan.schedule, step);
+    // One run of k steps (k = 1 unless --steps-per-run; fewer before a checkpoint or evaluation).
+    const k = stepsInRun(step, { stepsPerRun: K, totalSteps, saveSteps: args.saveSteps, evalSteps: validation.interval });
+    const batch = batches.nextSteps(k, K);
+    const lrs = Array.from({ length: k }, (_, j) => learningRateAt(plan.schedule, step + j));
     const t0 = performance.now();
-    const r = await runner.run(batch, [lr], [step + 1], [stepKey(args.seed, step)]).catch((err: unknown) => { throw explainStepError(err, B, T, A); });
-    const ms = performance.now() - t0;
-    step++;
-    status.heartbeat(step);
-    lastLoss = r.loss[0];
-    if (!Number.isFinite(lastLoss)) throw lossDivergedError(lastLoss, step, lr);
-    const m: StepMetrics = { step, epoch: +(step / plan.stepsPerEpoch).toFixed(4), loss: lastLoss, learningRate: lr, gradNorm: r.gradNorm[0], tokensPerSecond: Math.round(batches.tokensPerStep / (ms / 1000)) };
-    if (step % args.loggingSteps === 0 || step === totalSteps) {
-      appendFileSync(join(runDir, RUN_FILES.metrics), JSON.stringify(m) + '\n');
-      job.onStep?.(m);
+    const r = await runner.run(batch, lrs, lrs.map((_, j) => step + j + 1), lrs.map((_, j) => stepKey(args.seed, step + j))).catch((err: unknown) => { throw explainStepError(err, B, T, A); });
+    const ms = (performance.now() - t0) / k;
+    for (let j = 0; j < k; j++) {
+      step++;
+      lastLoss = r.loss[j];
+      if (!Number.isFinite(lastLoss)) throw lossDivergedError(lastLoss, step, lrs[j]);
+      const m: StepMetrics = { step, epoch: +(step / plan.stepsPerEpoch).toFixed(4), loss: lastLoss, learningRate: lrs[j], gradNorm: r.gradNorm[j], tokensPerSecond: Math.round(batches.tokensPerStep / (ms / 1000)) };
+      if (step % args.loggingSteps === 0 || step === totalSteps) {
+        appendFileSync(join(runDir, RUN_FILES.metrics), JSON.stringify(m) + '\n');
+        job.onStep?.(m);
+      }
     }
+    status.heartbeat(step);
     if (validation.isDue(step, totalSteps)) await validation.evaluate(step);
     if (validation.stoppedEarly) {
       log(`early stopping at step ${step}: no better validation loss in ${args.earlyStoppingPatience} evaluations (best ${validation.best!.loss.toFixed(4)} at step ${validation.best!.step})`);

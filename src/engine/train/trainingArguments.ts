@@ -1,7 +1,7 @@
 // The arguments of a training run, named as Hugging Face TrainingArguments (camelCase).
 
 import { SchedulerType } from '../optim/schedule';
-import { Device } from '../runtime/session';
+import { DeviceRequest } from '../runtime/device';
 
 /** Hugging Face TrainingArguments names (camelCase), with their defaults below. */
 export interface TrainingArguments {
@@ -25,7 +25,8 @@ export interface TrainingArguments {
   optim: 'adamw' | 'sgd';
   sgdMomentum: number;
   shuffle: boolean;
-  device: Device;
+  /** auto (CUDA when it can work here, else the CPU with a reason), cpu, or cuda (an error when it cannot work). */
+  device: DeviceRequest;
   /** Threads for the CPU provider (0: ORT's default). */
   threads: number;
   /** Write a checkpoint every n steps (0: only at the end), so a killed run can be resumed. */
@@ -39,11 +40,19 @@ export interface TrainingArguments {
    * pretrained value, w -= lr * lambda * (w - w0) per step (0: off). A forgetting guard without replay data.
    */
   l2spWeight: number;
+  /**
+   * Optimizer steps per ONNX Runtime run (ours): K > 1 runs K steps in one ONNX Loop, so parameters and
+   * optimizer state come back to JS once per K steps instead of every step; results are bit-identical to
+   * K = 1. Checkpoint and evaluation steps end a run early (the last run of a stretch is shorter); a
+   * stop request is seen between runs; metrics of every step are logged.
+   */
+  stepsPerRun: number;
 }
 
 export const TRAINING_DEFAULTS: TrainingArguments = {
   learningRate: 5e-5, numTrainEpochs: 3, maxSteps: -1, perDeviceTrainBatchSize: 8, gradientAccumulationSteps: 1,
   weightDecay: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, maxGradNorm: 1, lrSchedulerType: 'linear',
   warmupSteps: 0, loggingSteps: 1, seed: 42, dropout: null, optim: 'adamw', sgdMomentum: 0, shuffle: false,
-  device: 'cpu', threads: 0, saveSteps: 500, evalSteps: 0, earlyStoppingPatience: 0, l2spWeight: 0,
+  device: 'auto', threads: 0, saveSteps: 500, evalSteps: 0, earlyStoppingPatience: 0, l2spWeight: 0,
+  stepsPerRun: 1,
 };

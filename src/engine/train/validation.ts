@@ -38,6 +38,9 @@ export class Validation {
     return new Validation(job, params, runner, evaluator, metricsPath, join(job.runDir, RUN_FILES.best));
   }
 
+  /** Steps between evaluations (0: evaluation is off): a run of several steps ends on these. */
+  get interval(): number { return this.evaluator ? this.job.args.evalSteps : 0; }
+
   /** An evaluation falls on this step (the one after the last step is end()'s). */
   isDue(step: number, totalSteps: number): boolean {
     return this.evaluator !== null && step % this.job.args.evalSteps === 0 && step < totalSteps;
