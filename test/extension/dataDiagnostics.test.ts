@@ -64,7 +64,7 @@ test('CSV: the field\'s cell; more errors than listed: one information line that
   assert.deepEqual([d[0]!.line, d[0]!.start, d[0]!.end], [2, 12, 13], 'the empty answer cell after the comma');
   assert.equal(d[1]!.severity, 'information');
   assert.match(d[1]!.message, /^57 more invalid records are not listed here \(the first 1 are\)/);
-  const q = dataDiagnostics([{ code: 'wrong-type', line: 4, field: 'answer', problem: 'x', fixIn: () => 'y' }], text, file);
+  const q = dataDiagnostics([{ code: 'wrong-type', line: 4, column: undefined, field: 'answer', problem: 'x', fixIn: () => 'y' }], text, file);
   assert.equal(text.split('\n')[3]!.slice(q[0]!.start, q[0]!.end), '"yes"');
 });
 
