@@ -8,6 +8,7 @@
 // gone) and the experiment resumes from the variant's checkpoint when run again.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { requestStop } from '../engine';
 
 export interface ExperimentProcessEvents {
   /** One line of the child's output (progress on stderr, the comparison table on stdout). */
@@ -19,8 +20,9 @@ export interface ExperimentProcessEvents {
 export class ExperimentProcess {
   private readonly child: ChildProcess;
   private stopRequested = false;
+  private graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(cliPath: string, experimentDir: string, events: ExperimentProcessEvents, args: readonly string[] = ['experiment', '--resume', experimentDir]) {
+  constructor(cliPath: string, private readonly experimentDir: string, events: ExperimentProcessEvents, args: readonly string[] = ['experiment', '--resume', experimentDir]) {
     this.child = fork(cliPath, [...args], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -45,6 +47,7 @@ export class ExperimentProcess {
     const end = (code: number | null) => {
       if (ended) return;
       ended = true;
+      if (this.graceTimer) clearTimeout(this.graceTimer);
       events.exit(code, this.stopRequested);
     };
     this.child.on('error', (err) => {
@@ -58,7 +61,23 @@ export class ExperimentProcess {
     return this.child.pid;
   }
 
-  /** Ends the experiment's processes (the CLI and its variant process); the run can be resumed. */
+  /**
+   * Stops the experiment at the running variant's next step boundary (stop-request.json: the trainer
+   * saves its checkpoint there, so nothing trained is lost); ends the processes after `graceMs` if
+   * they are still there (a long evaluation, a compile, a hung process).
+   */
+  stopAtStepBoundary(by: string, graceMs = 30_000): void {
+    this.stopRequested = true;
+    try {
+      requestStop(this.experimentDir, by);
+    } catch {
+      this.stop(); // the folder cannot be written: stop the processes instead
+      return;
+    }
+    if (!this.graceTimer && this.child.exitCode === null) this.graceTimer = setTimeout(() => this.stop(), graceMs);
+  }
+
+  /** Ends the experiment's processes (the CLI and its variant process) now; the run can be resumed. */
   stop(): void {
     this.stopRequested = true;
     const pid = this.child.pid;

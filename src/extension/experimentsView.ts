@@ -3,15 +3,13 @@
 // experiment or a run opens its dashboard; selecting two or more runs offers "Compare runs". The
 // folders are read by workspaceRuns.ts (plain files, the engine's checked readers).
 import * as vscode from 'vscode';
-import { listWorkspaceRuns, type ExperimentNode, type RunNode, type RunNodeState } from './workspaceRuns';
+import { runsFolderOf } from './labConfiguration';
+import { experimentItemParts, runItemParts } from './runItem';
+import { listWorkspaceRuns, type ExperimentNode, type RunNode } from './workspaceRuns';
 
 export type ViewNode = (ExperimentNode | RunNode) & { readonly folder: vscode.WorkspaceFolder };
 export type RunEntry = RunNode & { readonly folder: vscode.WorkspaceFolder };
 export type ExperimentEntry = ExperimentNode & { readonly folder: vscode.WorkspaceFolder };
-
-const STATE_ICONS: Record<RunNodeState, string> = {
-  running: 'sync~spin', evaluating: 'loading~spin', finished: 'check', stopped: 'debug-pause', failed: 'error', pending: 'circle-outline',
-};
 
 export function isRunEntry(v: unknown): v is RunEntry {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'run' && typeof (v as { dir?: unknown }).dir === 'string';
@@ -32,7 +30,7 @@ export class ExperimentsProvider implements vscode.TreeDataProvider<ViewNode>, v
   getChildren(element?: ViewNode): ViewNode[] {
     if (element) return element.kind === 'experiment' ? element.runs.map((r) => ({ ...r, folder: element.folder })) : [];
     const folders = vscode.workspace.workspaceFolders ?? [];
-    const listed = folders.map((folder) => ({ folder, ...listWorkspaceRuns(folder.uri.fsPath) }));
+    const listed = folders.map((folder) => ({ folder, ...listWorkspaceRuns(folder.uri.fsPath, runsFolderOf(folder)) }));
     const experiments = listed.flatMap((l) => l.experiments.map((e) => ({ ...e, folder: l.folder }))).sort((a, b) => b.modified - a.modified);
     const runs = listed.flatMap((l) => l.runs.map((r) => ({ ...r, folder: l.folder }))).sort((a, b) => b.modified - a.modified);
     return [...experiments, ...runs];
@@ -49,22 +47,19 @@ export class ExperimentsProvider implements vscode.TreeDataProvider<ViewNode>, v
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
     const where = multiRoot && !(node.kind === 'run' && node.experimentDir) ? node.folder.name : undefined;
     const isExperiment = node.kind === 'experiment';
-    const item = new vscode.TreeItem(
-      node.name,
-      isExperiment ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
-    );
+    const relative = vscode.workspace.asRelativePath(node.dir);
+    const parts = node.kind === 'experiment' ? experimentItemParts(node, relative) : runItemParts(node, relative);
+    const item = new vscode.TreeItem(parts.label, isExperiment ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = node.dir;
-    item.description = [node.problem ?? node.summary, where].filter(Boolean).join(' · ');
-    const icon = node.problem ? 'warning' : node.state ? STATE_ICONS[node.state] : isExperiment ? 'beaker' : 'circle-outline';
-    item.iconPath = new vscode.ThemeIcon(icon);
+    item.description = [parts.description, where].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(parts.icon);
     const tooltip = new vscode.MarkdownString();
-    tooltip.appendMarkdown(`**${isExperiment ? 'Experiment' : 'Run'} ${node.name}**\n\n`);
-    tooltip.appendText(vscode.workspace.asRelativePath(node.dir));
+    const [title, ...lines] = parts.tooltip;
+    tooltip.appendMarkdown(`**${title.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}**\n\n`);
+    tooltip.appendText(lines.join('\n'));
     if (node.modified) tooltip.appendText(`\nlast changed ${new Date(node.modified).toLocaleString()}`);
-    if (node.problem) tooltip.appendText(`\n\n${node.problem}`);
-    else if (node.state) tooltip.appendText(`\n\n${node.state}${node.kind === 'run' && node.stateDetail ? `: ${node.stateDetail}` : ''}`);
     item.tooltip = tooltip;
-    item.contextValue = isExperiment ? 'finetuneLab.experiment' : node.state === 'pending' || node.problem ? 'finetuneLab.pendingRun' : 'finetuneLab.run';
+    item.contextValue = parts.contextValue;
     if (!node.problem && !(node.kind === 'run' && node.state === 'pending')) {
       item.command = { command: 'finetuneLab.openDashboard', title: 'Open dashboard', arguments: [node] };
     } else if (node.kind === 'run' && node.problem) {

@@ -5,14 +5,15 @@ import { isDashboardState, type DashboardSource } from '../protocol/messages';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentsProvider, isExperimentEntry, isRunEntry, type ViewNode } from './experimentsView';
 import { fineTune, runExperimentInChild, stopAllExperiments } from './fineTuneCommand';
-import { exportRun } from './exportRun';
+import { registerRunActions } from './runActions';
+import { RunFolderWatcher } from './runFolderWatcher';
+import { TrainingStatusBar } from './trainingStatusBar';
+import { listWorkspaceRuns } from './workspaceRuns';
+import { runsFolderOf } from './labConfiguration';
 import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 import { ensureTrustedForTraining } from './workspaceTrust';
 import { registerDataCommands } from './dataCommands';
 
-/** The run files whose changes the view and the dashboard show: a run or an experiment appearing,
- *  its status, its steps, its evaluation; not checkpoints. */
-const WATCHED = '**/.ftlab/**/{experiment.json,baseline.json,report.json,config.json,status.json,metrics.jsonl,outcome.json}';
 /** Changes come in bursts (a step a second per variant): redraw at most this often. */
 const REFRESH_MS = 500;
 
@@ -20,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const experiments = new ExperimentsProvider();
   const tree = vscode.window.createTreeView('finetuneLab.experiments', { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true });
   const output = vscode.window.createOutputChannel('Fine-Tune Lab');
-  const watcher = vscode.workspace.createFileSystemWatcher(WATCHED);
+  const statusBar = new TrainingStatusBar(() => (vscode.workspace.workspaceFolders ?? []).map((f) => listWorkspaceRuns(f.uri.fsPath, runsFolderOf(f))));
   let pending: NodeJS.Timeout | undefined;
   const refresh = () => {
     if (pending) return;
@@ -28,8 +29,10 @@ export function activate(context: vscode.ExtensionContext): void {
       pending = undefined;
       experiments.refresh();
       DashboardPanel.refreshAll();
+      statusBar.refresh();
     }, REFRESH_MS);
   };
+  const watcher = new RunFolderWatcher(refresh);
   const answers = answerDecoration();
   const prompts = new PromptTester(context.extensionUri, answers);
   const openDashboard = (source?: DashboardSource) => DashboardPanel.createOrShow(context.extensionUri, source ?? newestExperiment(experiments));
@@ -39,10 +42,8 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     output,
     watcher,
-    watcher.onDidCreate(refresh),
-    watcher.onDidChange(refresh),
-    watcher.onDidDelete(refresh),
-    vscode.workspace.onDidChangeWorkspaceFolders(refresh),
+    statusBar,
+    ...registerRunActions(context.extensionUri, experiments, output),
     { dispose: () => pending && clearTimeout(pending) },
     vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(context.extensionUri, output, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('finetuneLab.showDashboard', () => {
@@ -72,7 +73,6 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('finetuneLab.refreshExperiments', () => experiments.refresh()),
     ...registerDataCommands(context, output),
-    vscode.commands.registerCommand('finetuneLab.exportRun', (entry?: unknown) => exportRun(experiments, isRunEntry(entry) ? entry : undefined)),
     answers,
     prompts,
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new PromptLensProvider()),

@@ -11,6 +11,10 @@ import { EXPERIMENTS_DIR, readExperimentNode } from './workspaceRuns';
 import { pickGuardsOrCustom } from './customSettings';
 import { removeIfNothingTrained } from './emptyExperiment';
 import { checkDataFirst } from './prepareData';
+import { currentSettings, runsFolderOf } from './labConfiguration';
+import { experimentArgs, type LabSettings } from './labSettings';
+import { progressText } from './trainingProgress';
+import { trainingMonitor } from './trainingStatusBar';
 import {
   REPORT_HTML, STRATEGIES, TIED_EMBEDDING_LR_RULE, checkRepoId, createExperiment, hfAccessToken, presetSummary, pullModel,
   type NewExperiment, type StrategyKind, type VariantSettings,
@@ -35,21 +39,25 @@ const STRATEGY_LABELS: Record<StrategyKind, { label: string; description: string
 };
 
 /** One item per strategy; its detail is the strategy's preset (what the experiment will train with). */
-export function strategyChoices(): Choice<StrategyKind>[] {
+export function strategyChoices(defaults: readonly StrategyKind[] = ['full']): Choice<StrategyKind>[] {
   return STRATEGIES.map((kind) => ({
     ...STRATEGY_LABELS[kind],
     detail: kind === 'layerwise-lr' ? `${presetSummary(kind)}; ${TIED_EMBEDDING_LR_RULE}` : presetSummary(kind),
-    picked: kind === 'full',
+    picked: defaults.includes(kind),
     value: kind,
   }));
 }
 
 type Guards = Pick<NewExperiment, 'validationSplit' | 'earlyStoppingPatience'> & { replayRatio: number };
-const GUARD_CHOICES: Choice<Guards>[] = [
-  { label: 'Strategy presets', description: 'each strategy\'s preset as shown before, nothing added', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },
-  { label: 'Presets + general data', description: '25% of every batch replays general text against forgetting', value: { replayRatio: 0.25, validationSplit: 0, earlyStoppingPatience: 0 } },
-  { label: 'Presets + general data + early stopping', description: '10% held out for validation; stop after 3 evaluations without a better validation loss', value: { replayRatio: 0.25, validationSplit: 0.1, earlyStoppingPatience: 3 } },
-];
+/** The shares come from the settings finetuneLab.replayShare and finetuneLab.validationShare. */
+function guardChoices(s: Pick<LabSettings, 'replayShare' | 'validationShare'>): Choice<Guards>[] {
+  const pct = (x: number) => `${+(x * 100).toFixed(1)}%`;
+  return [
+    { label: 'Strategy presets', description: 'each strategy\'s preset as shown before, nothing added', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },
+    { label: 'Presets + general data', description: `${pct(s.replayShare)} of every batch replays general text against forgetting`, value: { replayRatio: s.replayShare, validationSplit: 0, earlyStoppingPatience: 0 } },
+    { label: 'Presets + general data + early stopping', description: `${pct(s.validationShare)} held out for validation; stop after 3 evaluations without a better validation loss`, value: { replayRatio: s.replayShare, validationSplit: s.validationShare, earlyStoppingPatience: 3 } },
+  ];
+}
 
 /** Experiments this window is running, by folder: one process per experiment. */
 const running = new Map<string, ExperimentProcess>();
@@ -58,6 +66,16 @@ const running = new Map<string, ExperimentProcess>();
 export function stopAllExperiments(): void {
   for (const child of running.values()) child.stop();
 }
+
+/** Stops an experiment this window runs at its next step boundary; false when it runs elsewhere. */
+export function stopExperimentInWindow(dir: string): boolean {
+  const child = running.get(dir);
+  child?.stopAtStepBoundary(STOPPED_BY);
+  return child !== undefined;
+}
+
+/** Who asked, as stop-request.json and the run's log say it. */
+export const STOPPED_BY = `VS Code (extension host pid ${process.pid})`;
 
 async function pick<T>(items: Choice<T>[], title: string): Promise<T | undefined> {
   return (await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true }))?.value;
@@ -90,7 +108,7 @@ async function pickBaseModel(): Promise<string | undefined> {
 }
 
 async function pickStrategies(): Promise<StrategyKind[] | undefined> {
-  const picked = await vscode.window.showQuickPick(strategyChoices(), {
+  const picked = await vscode.window.showQuickPick(strategyChoices(currentSettings().defaultStrategies), {
     title: 'Fine-tune model: strategies (several make an experiment that compares them)',
     placeHolder: 'Check one or more strategies, then press Enter',
     canPickMany: true, ignoreFocusOut: true, matchOnDetail: true,
@@ -104,13 +122,13 @@ async function pickStrategies(): Promise<StrategyKind[] | undefined> {
 }
 
 /** The settings that shape every experiment the extension starts (package.json, "finetuneLab.*"). */
-function experimentSettings(): Pick<NewExperiment, 'generalPrompts' | 'generalText' | 'decoding'> & { maxSteps: number } {
-  const c = vscode.workspace.getConfiguration('finetuneLab');
-  const path = (key: string) => c.get<string>(key, '').trim() || undefined;
-  const decoding: NewExperiment['decoding'] = c.get<string>('evaluation.decoding') === 'sample'
-    ? { kind: 'sample', samples: 5, seed: 0, topP: 0.9, temperature: 0.7, maxNewTokens: 20 }
-    : { kind: 'greedy' };
-  return { generalPrompts: path('evaluation.generalPrompts'), generalText: path('evaluation.generalText'), decoding, maxSteps: c.get<number>('experiment.maxSteps', 0) };
+function experimentSettings(): Pick<NewExperiment, 'generalPrompts' | 'generalText' | 'decoding' | 'device' | 'threads'> & { maxSteps: number } {
+  const s = currentSettings();
+  return {
+    generalPrompts: s.generalPrompts, generalText: s.generalText, decoding: s.decoding, maxSteps: s.maxSteps,
+    // 'auto' is left to the engine (what experiment.json gets when no device is given).
+    ...(s.device !== 'auto' ? { device: s.device } : {}), threads: s.cpuThreads,
+  };
 }
 
 export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputChannel, datasetArg?: vscode.Uri): Promise<void> {
@@ -127,12 +145,12 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
   if (!baseModel) return;
   const strategies = await pickStrategies();
   if (!strategies) return;
-  const guards = await pickGuardsOrCustom(GUARD_CHOICES, strategies, baseModel);
+  const guards = await pickGuardsOrCustom(guardChoices(currentSettings()), strategies, baseModel);
   if (!guards) return;
   const { maxSteps, ...evaluation } = experimentSettings();
   const overrides: Partial<VariantSettings> = { ...(guards.replayRatio ? { replayRatio: guards.replayRatio } : {}), ...guards.overrides, ...(maxSteps > 0 ? { maxSteps } : {}) };
   const time = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  const dir = join(vscode.Uri.joinPath(folder.uri, ...EXPERIMENTS_DIR).fsPath, time);
+  const dir = join(runsFolderOf(folder), EXPERIMENTS_DIR[1], time);
   try {
     await createExperiment({
       dir, name: `${basename(dataset.fsPath)}: ${strategies.join(', ')}`, baseModel, dataFile: dataset.fsPath,
@@ -165,23 +183,42 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
   DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
   output.appendLine(`[${new Date().toLocaleTimeString()}] experiment ${dir}`);
   const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.js').fsPath;
+  const settings = currentSettings();
+  output.appendLine(`device ${settings.device}, CPU threads ${settings.cpuThreads || 'one per core'} (settings finetuneLab.device, finetuneLab.cpuThreads)`);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: experiment ${name}`, cancellable: true },
     (progress, token) => new Promise<{ code: number | null; stopped: boolean }>((resolve) => {
+      // The notification says where the variant in training stands (from its folder: step, loss,
+      // ETA); between variants and while measuring, the child's last line.
+      let lastLine = '';
+      const report = () => {
+        const now = trainingMonitor.of(dir);
+        const message = now ? progressText(now) : lastLine;
+        if (message) progress.report({ message });
+      };
+      const onChange = () => report();
+      trainingMonitor.on('change', onChange);
       const child = new ExperimentProcess(cli, dir, {
         line: (text, stream) => {
           output.appendLine(text);
           // Progress lines ("variant 1/2: full", "  step 10  loss 2.1", "measuring ...") on stderr.
-          if (stream === 'stderr' && text.trim()) progress.report({ message: text.trim() });
+          if (stream === 'stderr' && text.trim()) {
+            lastLine = text.trim();
+            report();
+          }
           DashboardPanel.refreshAll();
         },
         exit: (code, stopped) => {
           running.delete(dir);
+          trainingMonitor.off('change', onChange);
           resolve({ code, stopped });
         },
-      });
+      }, experimentArgs(dir, settings));
       running.set(dir, child);
-      token.onCancellationRequested(() => child.stop());
+      token.onCancellationRequested(() => {
+        child.stopAtStepBoundary(STOPPED_BY);
+        progress.report({ message: 'stopping at the next step boundary (the checkpoint is saved there)…' });
+      });
     }),
   );
   void vscode.commands.executeCommand('finetuneLab.refreshExperiments');

@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import {
-  EXPERIMENT_FILE, OUTCOME_FILE, RUN_FILES, readExperiment, readMetrics, readRunConfig, readRunStatus, type RunConfig, type StepMetrics,
+  EXPERIMENT_FILE, OUTCOME_FILE, RUN_FILES, isStopRequested, readBaseline, readEvalMetrics, readExperiment, readMetrics, readOutcome, readRunConfig,
+  readRunLabel, readRunStatus, type AccuracyResult, type RunConfig, type StepMetrics,
 } from '../engine';
 
 export const RUNS_DIR = ['.ftlab', 'runs'] as const;
@@ -33,6 +34,36 @@ export interface RunNode {
   /** Why the state is what it is (a dead process, a stale heartbeat) or the error of a failed run. */
   readonly stateDetail?: string;
   readonly problem?: string;
+  /** A name a person gave it (label.json); the folder keeps its name. */
+  readonly label?: string;
+  /** What its files say, for the item's description and tooltip (absent for a pending or broken run). */
+  readonly details?: RunDetails;
+}
+
+/** An accuracy before and after training, as fractions (null: not measured). */
+export interface AccuracyPair {
+  readonly before: number | null;
+  readonly after: number | null;
+  readonly total: number;
+}
+
+export interface RunDetails {
+  readonly strategy?: string;
+  /** "built-in" or the model folder's name. */
+  readonly baseModel?: string;
+  readonly step: number;
+  readonly totalSteps: number;
+  /** The last logged training loss. */
+  readonly loss?: number;
+  readonly bestValidation?: { readonly step: number; readonly loss: number };
+  /** Held-out task accuracy and general knowledge accuracy (an experiment's variant, once measured). */
+  readonly task?: AccuracyPair;
+  readonly general?: AccuracyPair;
+  readonly lora: boolean;
+  readonly hasCheckpoint: boolean;
+  readonly device?: string;
+  /** A stop was asked (stop-request.json) and the trainer has not reached a step boundary yet. */
+  readonly stopRequested: boolean;
 }
 
 export interface ExperimentNode {
@@ -46,6 +77,8 @@ export interface ExperimentNode {
   readonly state?: RunNodeState;
   readonly runs: readonly RunNode[];
   readonly problem?: string;
+  readonly label?: string;
+  readonly stopRequested?: boolean;
 }
 
 export interface WorkspaceRuns {
@@ -55,12 +88,13 @@ export interface WorkspaceRuns {
   readonly runs: RunNode[];
 }
 
-export function listWorkspaceRuns(root: string): WorkspaceRuns {
-  const experiments = subfolders(join(root, ...EXPERIMENTS_DIR))
+/** `runsDir`: the folder holding experiments/ and runs/ (the setting finetuneLab.runsFolder; default <root>/.ftlab). */
+export function listWorkspaceRuns(root: string, runsDir: string = join(root, RUNS_DIR[0])): WorkspaceRuns {
+  const experiments = subfolders(join(runsDir, EXPERIMENTS_DIR[1]))
     .filter((dir) => existsSync(join(dir, EXPERIMENT_FILE)))
     .map(readExperimentNode)
     .sort((a, b) => b.modified - a.modified);
-  const runs = subfolders(join(root, ...RUNS_DIR))
+  const runs = subfolders(join(runsDir, RUNS_DIR[1]))
     .filter((dir) => existsSync(join(dir, RUN_FILES.config)))
     .map((dir) => readRunNode(dir, lastName(dir)))
     .sort((a, b) => b.modified - a.modified);
@@ -103,10 +137,12 @@ export function readExperimentNode(dir: string): ExperimentNode {
     const finished = runs.filter((r) => r.state === 'finished').length;
     const state = STATE_RANK.find((s) => runs.some((r) => r.state === s));
     const strategies = [...new Set(spec.variants.map((v) => v.strategy))].join(', ');
+    const label = labelOf(dir);
     return {
-      kind: 'experiment', name, dir, runs, ...(state ? { state } : {}),
+      kind: 'experiment', name, dir, runs, ...(state ? { state } : {}), ...(label ? { label } : {}),
       modified: Math.max(modified, ...runs.map((r) => r.modified)),
       summary: `${strategies} · ${finished} of ${runs.length} finished`,
+      stopRequested: isStopRequested(dir),
     };
   } catch (err) {
     return { kind: 'experiment', name, dir, modified, runs: [], problem: relativeMessage(err, dir) };
@@ -130,8 +166,11 @@ export function readRunNode(dir: string, name: string, experimentDir?: string): 
       detail = 'trained; measuring it after training';
     }
     // In an experiment the item is named after its variant; repeating the strategy says nothing.
-    const summary = summarize(config, readMetrics(dir).pop(), experimentDir !== undefined && config.strategy === name);
-    return { ...base, modified, state, ...(summary ? { summary } : {}), ...(detail ? { stateDetail: detail } : {}) };
+    const last = readMetrics(dir).pop();
+    const summary = summarize(config, last, experimentDir !== undefined && config.strategy === name);
+    const label = labelOf(dir);
+    const details = runDetails(dir, config, last, status.step, experimentDir);
+    return { ...base, modified, state, ...(summary ? { summary } : {}), ...(detail ? { stateDetail: detail } : {}), ...(label ? { label } : {}), details };
   } catch (err) {
     return { ...base, modified, problem: relativeMessage(err, dir) };
   }
@@ -146,9 +185,60 @@ function relativeMessage(err: unknown, dir: string): string {
 export function summarize(config: RunConfig, last: StepMetrics | undefined, omitStrategy = false): string | undefined {
   const parts: string[] = [];
   if (config.strategy && !omitStrategy) parts.push(config.strategy);
-  const base = config.baseModel;
-  if (base?.builtin === true) parts.push('built-in');
-  else if (base) parts.push(base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir);
+  const base = baseModelName(config);
+  if (base) parts.push(base);
   if (last) parts.push(`step ${last.step}/${config.training.totalSteps}`, `loss ${last.loss.toFixed(3)}`);
   return parts.length ? parts.join(' · ') : undefined;
+}
+
+/** A label that does not check is not worth hiding the run for: the item shows the folder's name. */
+function labelOf(dir: string): string | undefined {
+  try {
+    return readRunLabel(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+function baseModelName(config: RunConfig): string | undefined {
+  const base = config.baseModel;
+  if (base?.builtin === true) return 'built-in';
+  return base ? base.dir.split(/[\\/]/).filter(Boolean).pop() ?? base.dir : undefined;
+}
+
+function pair(before: AccuracyResult | null | undefined, after: AccuracyResult | null | undefined): AccuracyPair | undefined {
+  const b = before?.proportion ?? null, a = after?.proportion ?? null;
+  if (!b && !a) return undefined;
+  return { before: b?.fraction ?? null, after: a?.fraction ?? null, total: (a ?? b)!.total };
+}
+
+/** Everything the item shows beyond its state, from config.json, the metrics logs and the evaluations. */
+export function runDetails(dir: string, config: RunConfig, last: StepMetrics | undefined, statusStep: number, experimentDir?: string): RunDetails {
+  let bestValidation: RunDetails['bestValidation'];
+  for (const e of readEvalMetrics(dir)) if (Number.isFinite(e.loss) && (!bestValidation || e.loss < bestValidation.loss)) bestValidation = { step: e.step, loss: e.loss };
+  let task: AccuracyPair | undefined, general: AccuracyPair | undefined;
+  if (experimentDir) {
+    // The evaluations are the experiment's own files; one that cannot be read leaves the figure out
+    // (the dashboard, which reads them too, says what is wrong).
+    try {
+      const after = readOutcome(dir)?.evaluation;
+      const before = readBaseline(experimentDir)?.evaluation;
+      task = pair(before?.task, after?.task);
+      general = pair(before?.general, after?.general);
+    } catch {
+      // left out
+    }
+  }
+  return {
+    ...(config.strategy ? { strategy: config.strategy } : {}),
+    ...(baseModelName(config) ? { baseModel: baseModelName(config) } : {}),
+    step: last?.step ?? statusStep, totalSteps: config.training.totalSteps,
+    ...(last ? { loss: last.loss } : {}),
+    ...(bestValidation ? { bestValidation } : {}),
+    ...(task ? { task } : {}), ...(general ? { general } : {}),
+    lora: config.lora !== undefined || config.strategy === 'lora',
+    hasCheckpoint: existsSync(join(dir, RUN_FILES.checkpoint, RUN_FILES.trainerState)),
+    device: config.training.device,
+    stopRequested: isStopRequested(dir) || (experimentDir !== undefined && isStopRequested(experimentDir)),
+  };
 }
