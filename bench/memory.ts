@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     for (const name of names) {
       const c = CASES.find((x) => x.name === name);
       if (!c) throw new Error(`unknown case '${name}'; cases: ${CASES.map((x) => x.name).join(', ')}`);
-      const r = await runCase(c, { cli, work, steps: Number(arg('steps', '3')), threads: Number(arg('threads', '2')), preload, measureOnly: process.argv.includes('--measure-only') });
+      const r = await runCase(c, { cli, work, steps: Number(arg('steps', '3')), threads: Number(arg('threads', '2')), preload });
       results.push(r);
       const parts = Object.entries(r.estimate.parts).map(([k, v]) => `${k} ${MiB(v as number)}`).join(', ');
       console.log(`${c.name.padEnd(22)} measured ${MiB(r.measuredBytes).padStart(6)} MiB  estimate ${MiB(r.estimate.peakBytes).padStart(6)} MiB  (${(100 * (r.ratio - 1)).toFixed(1)}%)  ${r.seconds.toFixed(1)} s  [${parts}]`);

@@ -98,7 +98,7 @@ export function peakReporter(dir: string): string {
 
 export interface CaseResult { name: string; measuredBytes: number; estimate: { peakBytes: number; parts: Record<string, number> }; ratio: number; seconds: number }
 
-export async function runCase(c: MemoryCase, o: { cli: string; work: string; steps: number; threads: number; preload: string; measureOnly?: boolean }): Promise<CaseResult> {
+export async function runCase(c: MemoryCase, o: { cli: string; work: string; steps: number; threads: number; preload: string }): Promise<CaseResult> {
   const dir = join(o.work, c.name);
   mkdirSync(dir, { recursive: true });
   const model = join(dir, 'model');
@@ -107,11 +107,11 @@ export async function runCase(c: MemoryCase, o: { cli: string; work: string; ste
   writeTokenData(data, c.seq, Math.max(c.batch * 2, 8));
   const common = ['--model', model, '--data', data, '--per-device-train-batch-size', String(c.batch), ...c.flags];
   const est = spawnSync(process.execPath, [o.cli, 'estimate', ...common, '--json'], { encoding: 'utf8' });
-  if (est.status !== 0 && !o.measureOnly) throw new Error(`ftlab estimate failed for ${c.name}: ${est.stderr}`);
-  const estimate = o.measureOnly ? { peakBytes: 0, parts: {} } : JSON.parse(est.stdout);
+  if (est.status !== 0) throw new Error(`ftlab estimate failed for ${c.name}: ${est.stderr}`);
+  const estimate = JSON.parse(est.stdout);
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['-r', o.preload, o.cli, 'train', ...common, '--out', join(dir, 'run'), '--max-steps', String(o.steps),
-    '--threads', String(o.threads), '--quiet', '--save-steps', '0', ...(o.measureOnly ? [] : ['--ignore-memory-estimate'])], { encoding: 'utf8' });
+    '--threads', String(o.threads), '--quiet', '--save-steps', '0', '--ignore-memory-estimate'], { encoding: 'utf8' });
   const seconds = (Date.now() - t0) / 1000;
   const m = /PEAK_RSS_BYTES=(\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`ftlab train failed for ${c.name}: ${r.stderr}`);
