@@ -14,6 +14,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, output: v
   const failed = (err: unknown) => void vscode.window.showErrorMessage(`Fine-Tune Lab: ${err instanceof Error ? err.message : String(err)}`);
   return [
     problems,
+    ...problems.registrations,
     vscode.commands.registerCommand('finetuneLab.prepareData', async (uri?: unknown) => {
       if (!(await ensureTrustedForTraining())) return;
       await problems.prepare(uri instanceof vscode.Uri ? uri : undefined, () => pickDataset('Prepare Q&A data: choose a data file')).catch(failed);

@@ -47,11 +47,12 @@ export class DataProblems implements vscode.Disposable {
   private readonly tokenizers = new Map<string, Promise<Tokenizer>>();
   private readonly previews = new Map<string, string>();
   private readonly previewChanged = new vscode.EventEmitter<vscode.Uri>();
-  private readonly subscriptions: vscode.Disposable[];
+  /** What the constructor registered: the caller puts them in context.subscriptions. */
+  readonly registrations: vscode.Disposable[];
 
   constructor(private readonly state: vscode.Memento, private readonly output: vscode.OutputChannel) {
     DataProblems.current = this;
-    this.subscriptions = [
+    this.registrations = [
       this.collection,
       this.previewChanged,
       vscode.workspace.onDidSaveTextDocument((doc) => this.onSave(doc)),
@@ -69,7 +70,6 @@ export class DataProblems implements vscode.Disposable {
 
   dispose(): void {
     this.tasks.dispose();
-    for (const d of this.subscriptions) d.dispose();
     if (DataProblems.current === this) DataProblems.current = undefined;
   }
 
