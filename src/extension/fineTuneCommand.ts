@@ -126,8 +126,7 @@ function experimentSettings(): Pick<NewExperiment, 'generalPrompts' | 'generalTe
   const s = currentSettings();
   return {
     generalPrompts: s.generalPrompts, generalText: s.generalText, decoding: s.decoding, maxSteps: s.maxSteps,
-    // 'auto' is left to the engine (what experiment.json gets when no device is given).
-    ...(s.device !== 'auto' ? { device: s.device } : {}), threads: s.cpuThreads,
+    device: s.device, threads: s.cpuThreads,
   };
 }
 

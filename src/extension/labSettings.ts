@@ -109,6 +109,5 @@ export function runsRoot(workspaceFolder: string, s: Pick<LabSettings, 'runsFold
  * settings of now; each variant's config.json records what it trained with.
  */
 export function experimentArgs(experimentDir: string, s: Pick<LabSettings, 'device' | 'cpuThreads'>): string[] {
-  // 'auto' is the CLI's own choice when no --device is given (the engine picks CUDA where it works).
-  return ['experiment', '--resume', experimentDir, ...(s.device === 'auto' ? [] : ['--device', s.device]), '--threads', String(s.cpuThreads)];
+  return ['experiment', '--resume', experimentDir, '--device', s.device, '--threads', String(s.cpuThreads)];
 }

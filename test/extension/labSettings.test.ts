@@ -15,7 +15,7 @@ test('nothing set: the defaults; the command line resumes the experiment with th
   const { settings, problems } = from({});
   assert.deepEqual(problems, []);
   assert.deepEqual(settings, SETTING_DEFAULTS);
-  assert.deepEqual(experimentArgs('/w/.ftlab/experiments/e1', settings), ['experiment', '--resume', '/w/.ftlab/experiments/e1', '--threads', '0']);
+  assert.deepEqual(experimentArgs('/w/.ftlab/experiments/e1', settings), ['experiment', '--resume', '/w/.ftlab/experiments/e1', '--device', 'auto', '--threads', '0']);
 });
 
 test('device, threads, decoding, strategies and shares as set reach the command line and the experiment', () => {
