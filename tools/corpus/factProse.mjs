@@ -5,7 +5,7 @@ import { capitalize, joinList, numberWords } from './englishWords.mjs';
 import { SeededRandom } from './seededRandom.mjs';
 
 /** Statements of a fact said this many times in the corpus (each time a different wording while they last). */
-export const MENTIONS = { facts: 10, arithmetic: 5 };
+export const MENTIONS = { facts: 10, arithmetic: 15 };
 
 const OPENERS = {
   capitals: ['Every country has a capital city.', 'Here are some capital cities of the world.', 'Learning the capitals of countries is a common part of geography lessons.', 'A capital city is usually where the government of a country meets.'],
