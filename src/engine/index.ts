@@ -28,6 +28,9 @@ export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, tr
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { CudaUnavailableError, DEVICE_REQUESTS, cudaGaps, resolveDevice, wordGap, type CudaGap, type Device, type DeviceChoice, type DeviceRequest, type DeviceWords } from './runtime/device';
 export { probeCuda, type CudaProbe } from './runtime/cuda';
+export { SetupCudaError, setupCuda, type SetupCudaOptions, type SetupCudaResult } from './runtime/setupCuda';
+export { PROVIDER_BUILDS, PROVIDER_FILES, checkPairing, type Pairing, type ProviderBuild } from './runtime/cudaProvider';
+export { MACHINE_REPORT_FORMAT, MACHINE_REPORT_VERSION, machineReport, type MachineReport } from './runtime/machineReport';
 export { STRATEGIES, strategyHooks, type StrategyKind, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS, TIED_EMBEDDING_LR_RULE, layerwiseGroupsDescription } from './train/strategies';
 export { SAFE_PRESET, estimateFineTuneMemory, fineTune, type FineTuneEstimateJob, type FineTuneJob } from './train/fineTuneRun';
 export { estimateTrainingMemory, type MemoryEstimate, type MemoryEstimateInput, type MemoryParts } from './memory/memoryEstimate';

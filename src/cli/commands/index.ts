@@ -12,10 +12,14 @@ import { pretrain } from './pretrain';
 import { pull } from './pull';
 import { train } from './train';
 import { version } from './version';
+import { doctor } from './doctor';
+import { setupCudaCommand } from './setupCuda';
 
 export const commands: readonly CliCommand[] = [
   help,
   version,
+  doctor,
+  setupCudaCommand,
   demo,
   experiment,
   pull,

@@ -1,0 +1,62 @@
+// ftlab doctor: runs here, its JSON has the documented shape and this machine's facts; the text
+// form names each part; setup-cuda refuses an unknown CUDA major.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main';
+import { PROVIDER_FILES, ortBinaryDir } from '../../src/engine/runtime/cudaProvider';
+import { repoRoot } from '../foundation/repoRoot';
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const log = console.log, error = console.error, write = process.stderr.write;
+  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
+  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
+  process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log; console.error = error; process.stderr.write = write;
+  }
+}
+
+test('ftlab doctor --json: versions, providers, CUDA parts, CPU and auto\'s choice, with this machine\'s values', async () => {
+  const r = await capture(['doctor', '--json']);
+  assert.equal(r.code, 0);
+  const j = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(j), ['format', 'version', 'versions', 'platform', 'executionProviders', 'cuda', 'cpu', 'auto']);
+  assert.deepEqual([j.format, j.version], ['ftlab-doctor', 1]);
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  assert.deepEqual(j.versions, { finetuneLab: pkg.version, node: process.version, onnxruntimeNode: pkg.dependencies['onnxruntime-node'], onnxruntimeBinding: pkg.dependencies['onnxruntime-node'] });
+  assert.equal(j.platform, `${process.platform}-${process.arch}`);
+  assert.deepEqual(j.executionProviders.find((p: { name: string }) => p.name === 'cpu'), { name: 'cpu', bundled: true });
+  assert.deepEqual(Object.keys(j.cuda), ['usable', 'gaps', 'provider', 'pinned', 'libraries', 'loaderPath', 'lookedElsewhere', 'driver', 'gpus', 'gpuSource']);
+  assert.equal(j.cuda.provider.dir, ortBinaryDir());
+  assert.deepEqual(j.cuda.provider.files.map((f: { name: string; present: boolean }) => [f.name, f.present]), PROVIDER_FILES.map((f) => [f, existsSync(join(ortBinaryDir(), f))]));
+  assert.ok(j.cuda.pinned.some((b: { cudaMajor: number; source: string }) => b.cudaMajor === 13 && b.source.startsWith('npm ')));
+  for (const l of j.cuda.libraries) assert.ok(typeof l.name === 'string' && (l.path === null || existsSync(l.path)) && Array.isArray(l.elsewhere), l.name);
+  assert.ok(j.cuda.libraries.some((l: { name: string }) => l.name === 'libcudnn.so.9'));
+  assert.deepEqual(Object.keys(j.cuda.driver), ['version', 'cudaVersion', 'source', 'needed']);
+  assert.ok(Number.isInteger(j.cpu.threads) && j.cpu.threads >= 1 && typeof j.cpu.model === 'string');
+  if (existsSync('/proc/cpuinfo')) {
+    const flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))![1].split(/\s+/);
+    assert.equal(j.cpu.features.avx2, flags.includes('avx2'));
+    assert.equal(j.cpu.features.avx512f, flags.includes('avx512f'));
+  }
+  assert.equal(j.cuda.usable, j.cuda.gaps.length === 0);
+  assert.equal(j.auto.device, j.cuda.usable && !process.env.FTLAB_DEVICE ? 'cuda' : 'cpu');
+  if (!j.cuda.provider.files[0].present) assert.equal(j.cuda.gaps[0].code, 'provider');
+});
+
+test('ftlab doctor (text) names every part; setup-cuda refuses an unknown CUDA major', async () => {
+  const r = await capture(['doctor', '--no-hash']);
+  assert.equal(r.code, 0);
+  for (const head of ['Fine-Tune Lab ', 'CPU: ', 'Execution providers in onnxruntime-node: ', 'CUDA provider (', 'CUDA libraries the provider loads', 'NVIDIA driver: ', 'GPUs: ', '--device auto: ']) {
+    assert.ok(r.out.split('\n').some((l) => l.startsWith(head)), head);
+  }
+  const bad = await capture(['setup-cuda', '--cuda', '11']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--cuda must be one of 13, 12/);
+});
