@@ -215,7 +215,7 @@ export class DataProblems implements vscode.Disposable {
 
   private async report(file: string, outcome: Exclude<Outcome, { kind: 'ok' }>, then: string): Promise<void> {
     const text = outcome.kind === 'invalid'
-      ? `Fine-Tune Lab: ${outcome.count} invalid record${outcome.count === 1 ? '' : 's'} in ${basename(file)}; ${outcome.count > outcome.errors.length ? `the first ${outcome.errors.length} are` : outcome.count === 1 ? 'it is' : 'each is'} in the Problems panel on ${outcome.count === 1 ? 'its' : 'their'} line. ${then}`
+      ? `Fine-Tune Lab: ${outcome.count} invalid record${outcome.count === 1 ? '' : 's'} in ${basename(file)}; ${outcome.count > outcome.errors.length ? `the first ${outcome.errors.length} are in the Problems panel on their lines` : `${outcome.count === 1 ? 'it' : 'each'} is in the Problems panel on its line`}. ${then}`
       : `Fine-Tune Lab: ${basename(outcome.error.file)}: ${diagnosticMessage(outcome.error)}`;
     const choice = await vscode.window.showErrorMessage(text, 'Show Problems');
     if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');

@@ -3,7 +3,8 @@
 // profile, and checks what a user sees: Fine-tune model with two strategies as one experiment (run in
 // a child process), its dashboard (two loss curves, the grouped accuracy bars, the table) before and
 // after a window reload, the Experiments view with the experiment's runs under it and "Compare runs"
-// on both, prompt testing, export, and the Restricted Mode explanation. Skips, saying why, until scripts/e2e-setup.sh has installed
+// on both, prompt testing, export, Prepare Q&A data with its Problems-panel markers, the walkthrough,
+// and the Restricted Mode explanation. Skips, saying why, until scripts/e2e-setup.sh has installed
 // code-server and Chromium. Screenshots of each step go to out/e2e/.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -125,6 +126,10 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     ['What color is the sky?', 'blue'], ['What is the opposite of hot?', 'cold'], ['How many days are in a week?', 'seven']];
   writeFileSync(join(workspace, 'prompts.txt'), 'Prompts to try:\nQ: What is the capital of France?\n');
   writeFileSync(join(workspace, 'data', 'train.jsonl'), qa.map(([question, answer]) => JSON.stringify({ question, answer })).join('\n') + '\n');
+  // Three bad records (lines 2, 4, 5) among good ones, for Prepare Q&A data and the Problems panel.
+  const good = qa.map(([question, answer]) => JSON.stringify({ question, answer }));
+  const badLines = [good[0], '{"question": "What is 3 + 4?", "answer": 7}', good[1], '{"question": "Who painted the Mona Lisa?"', '{"question": "Where is Rome?"}', good[2]];
+  writeFileSync(join(workspace, 'data', 'bad.jsonl'), badLines.join('\n') + '\n');
   // Small general sets (the extension's settings) keep the before/after evaluation to seconds.
   const generalPrompts = join(workspace, 'eval', 'general.jsonl');
   const generalText = join(workspace, 'eval', 'general.txt');
@@ -228,6 +233,63 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
   await step('opens a trusted workspace with the extension installed', async () => {
     await openFolder(page, base, workspace, true);
     await shot(page, '1-workbench');
+  });
+
+  await step('"Prepare Q&A data" puts each bad record in the Problems panel on its line; fixing the file clears them', async () => {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input.input').fill('bad.jsonl');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'bad.jsonl' }).first().click();
+    await page.locator('.tab.active', { hasText: 'bad.jsonl' }).waitFor({ timeout: 10_000 });
+    await runCommand(page, 'Prepare Q&A data');
+    const tokenizerRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Built-in model\'s tokenizer' }).first();
+    await tokenizerRow.waitFor({ timeout: 10_000 });
+    await tokenizerRow.click();
+    const invalid = toast(page, '3 invalid records in bad.jsonl');
+    await invalid.waitFor({ timeout: 30_000 });
+    await invalid.getByRole('button', { name: 'Show Problems' }).click();
+    const markers = page.locator('.markers-panel .monaco-list-row');
+    await markers.filter({ hasText: 'Ln 5' }).first().waitFor({ timeout: 10_000 });
+    const rows = await markers.allInnerTexts();
+    const at = (ln: number) => rows.find((r) => r.includes(`Ln ${ln},`)) ?? '';
+    assert.match(at(2), /field "answer": is a number.*fix: /s, rows.join('\n'));
+    assert.match(at(4), /invalid JSON/, rows.join('\n'));
+    assert.match(at(5), /field "answer".*missing/s, rows.join('\n'));
+    assert.equal(rows.filter((r) => /Ln \d+,/.test(r)).length, 3, rows.join('\n'));
+    assert.doesNotMatch(rows.join('\n'), /(^|\s|\()--[a-z]/, 'no CLI flag in VS Code');
+    await shot(page, '1b-problems');
+    // Fix the file in the editor and save: the validation on save clears the markers.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(good.join('\n') + '\n');
+    await page.keyboard.press('Control+S');
+    await page.locator('.markers-panel', { hasText: 'No problems have been detected' }).waitFor({ timeout: 30_000 });
+    assert.equal(readFileSync(join(workspace, 'data', 'bad.jsonl'), 'utf8').trim(), good.join('\n'));
+    await shot(page, '1c-problems-fixed');
+    // Good now: Prepare Q&A data shows the statistics and the examples with the trained part marked.
+    await page.keyboard.press('Control+J'); // the panel away: the preview's examples are below its statistics
+    await runCommand(page, 'Prepare Q&A data');
+    await tokenizerRow.waitFor({ timeout: 10_000 });
+    await tokenizerRow.click();
+    const preview = page.locator('.editor-instance .view-lines', { hasText: 'Prepared 3 examples from bad.jsonl' }).first();
+    await preview.waitFor({ timeout: 30_000 });
+    assert.match(await preview.innerText(), /⟦.+⟧/);
+    await shot(page, '1e-prepared-preview');
+  });
+
+  await step('the walkthrough opens, and its first step copies the demo data into the workspace', async () => {
+    await runCommand(page, 'Welcome: Open Walkthrough...');
+    const walkthrough = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Fine-tune a model with Fine-Tune Lab' }).first();
+    await walkthrough.waitFor({ timeout: 10_000 });
+    await walkthrough.click();
+    const container = page.locator('.gettingStartedContainer');
+    for (const title of ['Copy the demo data', 'Check the data', 'Fine-tune the model', 'Watch the dashboard', 'Test a prompt']) {
+      await container.locator('.getting-started-step', { hasText: title }).first().waitFor({ timeout: 20_000 });
+    }
+    await shot(page, '1d-walkthrough');
+    await container.getByRole('button', { name: 'Copy the demo data' }).first().click();
+    await toast(page, 'the demo data is in fine-tune-lab-demo/').waitFor({ timeout: 20_000 });
+    assert.ok(existsSync(join(workspace, 'fine-tune-lab-demo', 'qa.jsonl')) && existsSync(join(workspace, 'fine-tune-lab-demo', 'prompts.md')));
+    await runCommand(page, 'View: Close All Editors');
   });
 
   const experimentsDir = join(workspace, '.ftlab', 'experiments');
