@@ -10,7 +10,7 @@ import { ExperimentProcess } from './experimentProcess';
 import { EXPERIMENTS_DIR, readExperimentNode } from './workspaceRuns';
 import { pickGuardsOrCustom } from './customSettings';
 import { removeIfNothingTrained } from './emptyExperiment';
-import { checkDataFirst } from './prepareData';
+import { checkDataFirst, checkDataForModel } from './prepareData';
 import { currentSettings, runsFolderOf } from './labConfiguration';
 import { experimentArgs, type LabSettings } from './labSettings';
 import { progressText } from './trainingProgress';
@@ -146,6 +146,7 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
   if (!strategies) return;
   const guards = await pickGuardsOrCustom(guardChoices(currentSettings()), strategies, baseModel);
   if (!guards) return;
+  if (!(await checkDataForModel(dataset, baseModel, guards.maxLength))) return;
   const { maxSteps, ...evaluation } = experimentSettings();
   const overrides: Partial<VariantSettings> = { ...(guards.replayRatio ? { replayRatio: guards.replayRatio } : {}), ...guards.overrides, ...(maxSteps > 0 ? { maxSteps } : {}) };
   const time = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');

@@ -46,6 +46,8 @@ export class DataProblems implements vscode.Disposable {
   private readonly tasks = new DebouncedTasks<string>(VALIDATE_DELAY_MS, (file, err) => this.output.appendLine(`[validate] ${file}: ${(err as Error).message}`));
   private readonly tokenizers = new Map<string, Promise<Tokenizer>>();
   private readonly previews = new Map<string, string>();
+  /** Examples the first check of Fine-tune model cut at the built-in model's length, by file. */
+  private readonly cutWithBuiltin = new Map<string, number>();
   private readonly previewChanged = new vscode.EventEmitter<vscode.Uri>();
   /** What the constructor registered: the caller puts them in context.subscriptions. */
   readonly registrations: vscode.Disposable[];
@@ -121,27 +123,45 @@ export class DataProblems implements vscode.Disposable {
   /**
    * Fine-tune model's first step: is the picked file usable? Checked with the built-in tokenizer (the
    * base model is chosen after); long examples are not counted as errors here (their limit depends on
-   * the model). Problems go to the Problems panel; false when there are any.
+   * the model: checkForModel). Problems go to the Problems panel; false when there are any.
    */
   async checkFirst(uri: vscode.Uri): Promise<boolean> {
     const file = uri.fsPath;
     if (!DATA_EXTENSIONS.includes(extname(file).toLowerCase())) return true; // a .txt corpus or another kind of file: the experiment says what is wrong
-    const tokenizer = this.watched()[file] ?? BUILTIN;
-    this.watch(file, tokenizer);
+    this.watch(file, this.watched()[file] ?? BUILTIN);
+    const outcome = await this.check(file, BUILTIN, 'truncate');
+    if (outcome?.kind === 'ok') this.cutWithBuiltin.set(file, outcome.manifest.counts.truncated);
+    return outcome?.kind === 'ok';
+  }
+
+  /**
+   * Once the base model (and maybe a sequence length) is chosen: no example too long for it, checked
+   * with its tokenizer. Skipped when the first check already showed that none is (the built-in model at
+   * its own length cut nothing).
+   */
+  async checkForModel(uri: vscode.Uri, baseModel: string, maxLength?: number): Promise<boolean> {
+    const file = uri.fsPath;
+    if (!DATA_EXTENSIONS.includes(extname(file).toLowerCase())) return true;
+    if (baseModel === BUILTIN && maxLength === undefined && this.cutWithBuiltin.get(file) === 0) return true;
+    const outcome = await this.check(file, baseModel, maxLength === undefined ? 'error' : 'truncate', maxLength);
+    return outcome?.kind === 'ok';
+  }
+
+  /** A validation pass with a cancellable notification; problems to the panel and a message. undefined: cancelled. */
+  private async check(file: string, tokenizer: string, overLength: 'error' | 'truncate', maxLength?: number): Promise<Outcome | undefined> {
     this.tasks.cancel(file);
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: checking ${basename(file)}`, cancellable: true },
       (_progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        return this.validate(file, tokenizer, abort.signal, 'truncate');
+        return this.validate(file, tokenizer, abort.signal, overLength, maxLength);
       },
     ).then((o) => o, (err: unknown) => (isAbort(err) ? undefined : Promise.reject(err)));
-    if (!outcome) return false;
+    if (!outcome) return undefined;
     this.show(file, outcome);
-    if (outcome.kind === 'ok') return true;
-    await this.report(file, outcome, 'Fix them, then run Fine-tune model again.');
-    return false;
+    if (outcome.kind !== 'ok') await this.report(file, outcome, 'Fix them, then run Fine-tune model again.');
+    return outcome;
   }
 
   private onSave(doc: vscode.TextDocument): void {
@@ -156,18 +176,22 @@ export class DataProblems implements vscode.Disposable {
   }
 
   /** A validation-only pass: prepared into a scratch folder that is removed after. */
-  private async validate(file: string, tokenizer: string, signal: AbortSignal, overLength: 'error' | 'truncate'): Promise<Outcome> {
+  private async validate(file: string, tokenizer: string, signal: AbortSignal, overLength: 'error' | 'truncate', maxLength?: number): Promise<Outcome> {
     const scratch = mkdtempSync(join(tmpdir(), 'ftlab-validate-'));
     try {
-      return await this.run(file, tokenizer, join(scratch, 'data'), signal, undefined, overLength);
+      return await this.run(file, tokenizer, join(scratch, 'data'), signal, undefined, overLength, maxLength);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
 
-  private async run(file: string, tokenizerChoice: string, outDir: string, signal: AbortSignal, onProgress?: Parameters<typeof prepareDataset>[0]['onProgress'], overLength: 'error' | 'truncate' = 'error'): Promise<Outcome> {
+  private async run(
+    file: string, tokenizerChoice: string, outDir: string, signal: AbortSignal, onProgress?: Parameters<typeof prepareDataset>[0]['onProgress'],
+    overLength: 'error' | 'truncate' = 'error', chosenLength?: number,
+  ): Promise<Outcome> {
     const tokenizer = await this.tokenizer(tokenizerChoice);
-    const maxLength = await maxLengthOf(tokenizerChoice === BUILTIN ? BUILTIN_MODEL_DIR : tokenizerChoice);
+    const modelLength = await maxLengthOf(tokenizerChoice === BUILTIN ? BUILTIN_MODEL_DIR : tokenizerChoice);
+    const maxLength = Math.min(chosenLength ?? modelLength, modelLength);
     try {
       const r = await prepareDataset({ source: file, tokenizer, outDir, maxLength, overLength, signal, onProgress });
       return { kind: 'ok', dir: r.dir, manifest: r.manifest, reused: r.reused };
@@ -263,4 +287,9 @@ function isAbort(err: unknown): boolean {
 /** For Fine-tune model: true when the file can be used (or the extension has no data checker). */
 export function checkDataFirst(uri: vscode.Uri): Promise<boolean> {
   return DataProblems.instance?.checkFirst(uri) ?? Promise.resolve(true);
+}
+
+/** For Fine-tune model, once the base model is chosen: true when no example is too long for it. */
+export function checkDataForModel(uri: vscode.Uri, baseModel: string, maxLength?: number): Promise<boolean> {
+  return DataProblems.instance?.checkForModel(uri, baseModel, maxLength) ?? Promise.resolve(true);
 }
