@@ -286,7 +286,8 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
       await container.locator('.getting-started-step', { hasText: title }).first().waitFor({ timeout: 20_000 });
     }
     await shot(page, '1d-walkthrough');
-    await container.getByRole('button', { name: 'Copy the demo data' }).first().click();
+    await container.locator('button.getting-started-step[data-step-id*="copyDemoData"]').click();
+    await container.locator('.step-description-container .button-container .monaco-button:visible', { hasText: 'Copy the demo data' }).first().click();
     await toast(page, 'the demo data is in fine-tune-lab-demo/').waitFor({ timeout: 20_000 });
     assert.ok(existsSync(join(workspace, 'fine-tune-lab-demo', 'qa.jsonl')) && existsSync(join(workspace, 'fine-tune-lab-demo', 'prompts.md')));
     await runCommand(page, 'View: Close All Editors');
