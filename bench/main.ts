@@ -3,7 +3,9 @@
 // Each measurement runs in a child process so that peak RSS belongs to it alone.
 //
 //   node dist/bench.js [--sizes a,b,c] [--steps 10] [--threads 2] [--device cpu|cuda] [--no-torch]
-//                      [--python /usr/bin/python3] [--ref PATH/gpt_ref.py] [--json FILE]
+//                      [--steps-per-run 1,8] [--python /usr/bin/python3] [--ref PATH/gpt_ref.py] [--json FILE]
+// --steps-per-run: one engine measurement per K (optimizer steps per ONNX Runtime run, the trainer's
+// --steps-per-run; K > 1 through the ONNX Loop); ms/step is a run's time / K. Default 1,8.
 //   node dist/bench.js --check-cuda [--sizes a]     CPU vs CUDA: same init, same batches, compare
 
 import { spawnSync } from 'node:child_process';
@@ -70,25 +72,29 @@ function randomBatch(s: Size, seed: number, K = 1) {
 const median = (xs: number[]) => { const a = [...xs].sort((p, q) => p - q); return a[Math.floor(a.length / 2)]; };
 
 /** Child mode: time our engine on one size, print one JSON line. */
-async function measureOurs(name: string, device: Device, steps: number, threads: number): Promise<void> {
+async function measureOurs(name: string, device: Device, steps: number, threads: number, K = 1): Promise<void> {
   const s = SIZES[name];
   const t0 = performance.now();
   const layout = arg('layout', '');
-  const cfg = { ...stepConfig(s, 1, device), ...(layout ? { layout: layout as 'flat' | 'tensors' } : {}) };
+  const cfg = { ...stepConfig(s, K, device), ...(layout ? { layout: layout as 'flat' | 'tensors' } : {}) };
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gptConfig(s), 1234), { device, threads, onFallback: (m) => console.error(m) });
   const buildMs = performance.now() - t0;
-  const batch = randomBatch(s, 1);
+  // K > 1: each run makes K steps on K copies of the batch (the same work per step as K = 1).
+  const one = randomBatch(s, 1);
+  const batch = K === 1 ? one : { inputIds: new BigInt64Array(K * one.inputIds.length), targets: new BigInt64Array(K * one.targets.length) };
+  for (let j = 0; j < K && K > 1; j++) { batch.inputIds.set(one.inputIds, j * one.inputIds.length); batch.targets.set(one.targets, j * one.targets.length); }
   const times: number[] = [], losses: number[] = [];
-  for (let k = 0; k < 3 + steps; k++) {
+  const warm = Math.ceil(3 / K), timed = Math.max(1, Math.ceil(steps / K));
+  for (let k = 0, step = 0; k < warm + timed; k++, step += K) {
     const a = performance.now();
-    const r = await runner.run(batch, [3e-4], [k + 1]);
-    const ms = performance.now() - a;
-    losses.push(r.loss[0]);
-    if (k >= 3) times.push(ms);
+    const r = await runner.run(batch, new Array(K).fill(3e-4), Array.from({ length: K }, (_, j) => step + j + 1));
+    const ms = (performance.now() - a) / K;
+    losses.push(...r.loss);
+    if (k >= warm) times.push(ms);
   }
   const med = median(times);
   console.log(JSON.stringify({
-    engine: 'finetune-lab', size: name, device: runner.device, threads, build_ms: Math.round(buildMs),
+    engine: 'finetune-lab', size: name, device: runner.device, threads, steps_per_run: K, build_ms: Math.round(buildMs),
     step_ms_median: +med.toFixed(1), step_ms_min: +Math.min(...times).toFixed(1),
     tokens_per_s: Math.round((s.batch * s.seq) / (med / 1000)),
     peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -186,7 +192,9 @@ async function main(): Promise<void> {
   const steps = Number(arg('steps', '10'));
   const threads = Number(arg('threads', '2'));
   const device = arg('device', 'cpu') as Device;
-  if (flag('child')) return measureOurs(arg('size', 'a'), device, steps, threads);
+  const stepsPerRun = arg('steps-per-run', '1,8').split(',').map(Number);
+  if (!stepsPerRun.every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`--steps-per-run takes whole numbers >= 1 separated by commas, got ${arg('steps-per-run', '')}`);
+  if (flag('child')) return measureOurs(arg('size', 'a'), device, steps, threads, stepsPerRun[0]);
   if (flag('check-cuda')) return checkCuda(sizes, steps);
   const python = arg('python', '/usr/bin/python3');
   const ref = resolve(arg('ref', join(__dirname, '..', '..', 'shared', 'reference', 'gpt_ref.py')));
@@ -196,21 +204,27 @@ async function main(): Promise<void> {
   for (const name of sizes) {
     const s = SIZES[name];
     const gflop = stepFlops(s) / 1e9;
-    const ours = runChild(['--child', '--size', name, '--steps', `${steps}`, '--threads', `${threads}`, '--device', device]);
+    // The engine once per K, in turn with the PyTorch reference between them (same invocation).
+    const oursByK = stepsPerRun.map((k) => runChild(['--child', '--size', name, '--steps', `${steps}`, '--threads', `${threads}`, '--device', device, '--steps-per-run', `${k}`]));
+    const ours = oursByK[0];
     const torch = flag('no-torch') || !existsSync(ref) ? null : runTorch(python, ref, s, steps, threads);
-    const row: Record<string, unknown> = { size: name, gflop_per_step: +gflop.toFixed(1), ours, torch };
+    const row: Record<string, unknown> = { size: name, gflop_per_step: +gflop.toFixed(1), ours, torch, ...(stepsPerRun.length > 1 ? { ours_by_steps_per_run: Object.fromEntries(stepsPerRun.map((k, i) => [k, oursByK[i]])) } : {}) };
     const line = [`size ${name}: ${gflop.toFixed(1)} GFLOP/step`];
-    if (ours) line.push(`ours ${ours.step_ms_median} ms/step, ${ours.tokens_per_s} tok/s, ${ours.peak_rss_mib} MiB, ${((gflop / ((ours.step_ms_median as number) / 1000)) / peak * 100).toFixed(0)}% of SGEMM peak`);
+    oursByK.forEach((o, i) => {
+      if (o) line.push(`ours (K=${stepsPerRun[i]}) ${o.step_ms_median} ms/step, ${o.tokens_per_s} tok/s, ${o.peak_rss_mib} MiB, ${((gflop / ((o.step_ms_median as number) / 1000)) / peak * 100).toFixed(0)}% of SGEMM peak`);
+    });
     if (torch) {
       const tms = torch.step_ms_median as number;
       line.push(`PyTorch ${tms} ms/step, ${torch.tokens_per_s_median} tok/s, ${torch.peak_rss_mib} MiB, ${((gflop / (tms / 1000)) / peak * 100).toFixed(0)}% of peak`);
-      if (ours) { row.speed_ratio = +(tms / (ours.step_ms_median as number)).toFixed(2); line.push(`ratio (ours/PyTorch tokens/s) ${row.speed_ratio}`); }
+      const ratios = oursByK.map((o) => (o ? +(tms / (o.step_ms_median as number)).toFixed(2) : null));
+      if (ours) { row.speed_ratio = ratios[0]; line.push(`ratio (ours/PyTorch tokens/s) ${stepsPerRun.map((k, i) => `K=${k}: ${ratios[i]}`).join(', ')}`); }
+      if (stepsPerRun.length > 1) row.speed_ratio_by_steps_per_run = Object.fromEntries(stepsPerRun.map((k, i) => [k, ratios[i]]));
     }
     console.log(line.join('\n  '));
     rows.push(row);
   }
   const out = arg('json', '');
-  if (out) { writeFileSync(`${out}.tmp`, JSON.stringify({ date: new Date().toISOString(), threads, device, sgemm_peak_gflops: peak, rows }, null, 2)); renameSync(`${out}.tmp`, out); }
+  if (out) { writeFileSync(`${out}.tmp`, JSON.stringify({ date: new Date().toISOString(), threads, device, steps_per_run: stepsPerRun, sgemm_peak_gflops: peak, rows }, null, 2)); renameSync(`${out}.tmp`, out); }
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
