@@ -1,6 +1,7 @@
 // A step's input: A micro-batches of B rows, the task's examples first and, with replay, rows of a
 // general-text corpus after them, in the int64 buffers the compiled step takes.
 
+import { DataError } from '../data/dataError';
 import { PreparedDataset } from '../data/preparedDataset';
 import { StepBatch } from './trainRunner';
 import { BatchCursor, CursorPosition } from './batchCursor';
@@ -27,7 +28,12 @@ export function batchRows(batchSize: number, replay: { ratio: number } | undefin
 export function checkReplayCorpus(corpus: PreparedDataset, rows: BatchRows, T: number, log: (line: string) => void): void {
   const n = corpus.indices('train').length;
   const len = n ? corpus.exampleLength(corpus.indices('train')[0]) : 0;
-  if (len !== T + 1) throw new Error(`the replay corpus ${corpus.dir} is packed in sequences of ${len} tokens; this run needs ${T + 1} (prepare it with --seq-length ${T + 1})`);
+  if (len !== T + 1) {
+    throw new DataError({
+      code: 'settings', file: corpus.dir, problem: `the replay corpus is packed in sequences of ${len} tokens; this run needs ${T + 1}`,
+      fix: `prepare it again in sequences of ${T + 1} tokens[[ ({{seqLength}} ${T + 1})]]`,
+    });
+  }
   log(`replay: ${rows.replay} of every ${rows.task + rows.replay} rows from ${n} general-text sequences`);
 }
 
