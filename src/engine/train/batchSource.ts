@@ -31,7 +31,7 @@ export function checkReplayCorpus(corpus: PreparedDataset, rows: BatchRows, T: n
   if (len !== T + 1) {
     throw new DataError({
       code: 'settings', file: corpus.dir, problem: `the replay corpus is packed in sequences of ${len} tokens; this run needs ${T + 1}`,
-      fix: `prepare it again in sequences of ${T + 1} tokens[[ ({{seqLength}} ${T + 1})]]`,
+      fix: `prepare it again in sequences of ${T + 1} tokens[[ ({{seqLength}})]]`,
     });
   }
   log(`replay: ${rows.replay} of every ${rows.task + rows.replay} rows from ${n} general-text sequences`);

@@ -9,7 +9,7 @@ export function sequenceLength(ds: PreparedDataset, maxPositions: number): numbe
     throw new DataError({
       code: 'too-long', file: ds.dir,
       problem: `the longest training example has ${longest} tokens but the model takes at most ${maxPositions + 1}`,
-      fix: `prepare the data again with a maximum length of ${maxPositions + 1}[[ ({{maxLength}} ${maxPositions + 1})]]`,
+      fix: `prepare the data again with a maximum length of ${maxPositions + 1}[[ ({{maxLength}})]]`,
     });
   }
   return longest - 1;
