@@ -25,6 +25,7 @@ const builds = [
   { ...node, entryPoints: { 'bench-prepare': 'bench/prepare.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'bench-decode': 'bench/decode.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { 'bench-memory': 'bench/memory.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { 'bench-models': 'bench/models.ts' }, outdir: 'dist' },
   { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',
     entryPoints: { dashboard: 'webview/dashboard.ts' }, outdir: 'dist/webview' },
 ];
