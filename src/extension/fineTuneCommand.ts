@@ -22,7 +22,7 @@ import {
 
 /** Dataset formats the prepare step reads (no Parquet reader yet). */
 const DATASET_GLOB = '**/*.{jsonl,json,csv,tsv,txt}';
-const EXCLUDE_GLOB = '**/{node_modules,.git,.ftlab,dist,out}/**';
+const EXCLUDE_GLOB = '**/{node_modules,.git,.ftlab,dist,out,*.prepared}/**'; // *.prepared: Prepare Q&A data's output
 const MAX_LISTED = 500;
 
 interface DatasetPick extends vscode.QuickPickItem {
