@@ -100,6 +100,13 @@ test('no message the extension shows names a CLI flag; the CLI\'s do', async () 
   }
 });
 
+test('wordFix: a mention is kept where the surface names every option in it, else left out', () => {
+  const text = 'shorten the record[[, raise the maximum length ({{maxLength}})]][[, or skip it ({{skipInvalid}})]]';
+  assert.equal(wordFix(text, CLI_DATA_WORDS), 'shorten the record, raise the maximum length (--max-length), or skip it (--skip-invalid)');
+  assert.equal(wordFix(text, VSCODE_DATA_WORDS), 'shorten the record, raise the maximum length (Sequence length under Custom… in Fine-tune model)');
+  assert.equal(wordFix('a {"question": [1]} b', VSCODE_DATA_WORDS), 'a {"question": [1]} b', 'JSON in a fix is left alone');
+});
+
 test('the preview of a good file: statistics and the examples with the trained part marked', async () => {
   const tok = await tokP;
   const file = put(dir, 'good.jsonl', ['{"question": "what is two", "answer": "four"}', '{"question": "what is a", "answer": "yes"}'].join('\n'));
