@@ -45,6 +45,7 @@ export const CASES: MemoryCase[] = [
   { name: 'gpt2-full', config: gpt2(4, 256, 4, 16384, 512), seq: 128, batch: 4, flags: [] },
   { name: 'gpt2-full-b8', config: gpt2(4, 256, 4, 16384, 512), seq: 256, batch: 8, flags: [] },
   { name: 'gpt2-lora', config: gpt2(4, 256, 4, 16384, 512), seq: 256, batch: 8, flags: ['--strategy', 'lora'] },
+  { name: 'gpt2-full-val', config: gpt2(4, 256, 4, 16384, 512), seq: 128, batch: 4, flags: ['--validation-split', '0.5', '--eval-steps', '1'] },
   { name: 'gpt2-frozen-l2sp', config: gpt2(4, 256, 4, 16384, 512), seq: 128, batch: 4, flags: ['--strategy', 'frozen-embeddings', '--l2sp-weight', '1'] },
   { name: 'llama-full', config: llama('llama', 4, 256, 8, 4, 688, 16384, false), seq: 128, batch: 4, flags: [] },
   { name: 'llama-lora-long', config: llama('llama', 4, 256, 8, 4, 688, 16384, false), seq: 512, batch: 2, flags: ['--strategy', 'lora'] },

@@ -97,7 +97,7 @@ test('the estimate is within 25% of the measured peak RSS of ftlab train (GPT-2,
     const est = ftlab(['estimate', ...common, '--json']);
     assert.equal(est.status, 0, est.stderr);
     const e = JSON.parse(est.stdout);
-    assert.deepEqual(Object.keys(e.parts).sort(), ['activations', 'baseline', 'gradients', 'l2spAnchors', 'optimizerState', 'parameters', 'runtime', 'weights']);
+    assert.deepEqual(Object.keys(e.parts).sort(), ['activations', 'baseline', 'gradients', 'l2spAnchors', 'optimizerState', 'parameters', 'runtime', 'validation', 'weights']);
     assert.equal(e.peakBytes, Object.values(e.parts as Record<string, number>).reduce((a, b) => a + b, 0), 'the parts add up to the peak');
     assert.equal(e.basis.seqLen, c.seq, 'the sequence length is the data\'s longest example minus one');
     const r = ftlab(['train', ...common, '--out', join(dir, `run-${k}`), '--max-steps', '2', '--threads', '2', '--save-steps', '0'], {}, preload);

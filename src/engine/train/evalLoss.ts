@@ -2,7 +2,7 @@
 // Parameters are inputs, so the same session evaluates the weights of any step.
 
 import * as ort from 'onnxruntime-node';
-import { Graph } from '../graph/graph';
+import { Graph, Value } from '../graph/graph';
 import { GraphBuilder } from '../graph/builder';
 import { toModelProto } from '../graph/serialize';
 import { CausalLM } from '../models/causalLM';
@@ -10,6 +10,18 @@ import { NnContext, crossEntropy } from '../models/nn';
 import { CompiledSession, SessionOptions, createSession, tensor } from '../runtime/session';
 import { PreparedDataset, Split } from '../data/preparedDataset';
 import { batches } from '../data/batcher';
+
+/** The forward pass and the summed cross-entropy of one [B, T] batch; weights are inputs named as the model's parameters. */
+export function evalLossGraph(model: CausalLM, batchSize: number, seqLen: number): { graph: Graph; ids: Value; targets: Value; loss: Value; count: Value } {
+  const b = new GraphBuilder(new Graph('eval_loss'));
+  const params = new Map(model.params.map((p) => [p.name, b.input(p.name, 'float32', p.shape)]));
+  const ids = b.input('input_ids', 'int64', [batchSize, seqLen]);
+  const targets = b.input('targets', 'int64', [batchSize, seqLen]);
+  const c: NnContext = { b, dtype: 'float32', decompose: false, dropoutKey: null, dropoutSites: 0 };
+  const { loss, count } = crossEntropy(c, model.forward(c, (n) => params.get(n)!, ids), targets);
+  b.graph.outputs = [loss, count];
+  return { graph: b.graph, ids, targets, loss, count };
+}
 
 export class LossEvaluator {
   private constructor(
@@ -21,14 +33,8 @@ export class LossEvaluator {
   ) {}
 
   static async create(model: CausalLM, batchSize: number, seqLen: number, o: SessionOptions = {}): Promise<LossEvaluator> {
-    const b = new GraphBuilder(new Graph('eval_loss'));
-    const params = new Map(model.params.map((p) => [p.name, b.input(p.name, 'float32', p.shape)]));
-    const ids = b.input('input_ids', 'int64', [batchSize, seqLen]);
-    const targets = b.input('targets', 'int64', [batchSize, seqLen]);
-    const c: NnContext = { b, dtype: 'float32', decompose: false, dropoutKey: null, dropoutSites: 0 };
-    const { loss, count } = crossEntropy(c, model.forward(c, (n) => params.get(n)!, ids), targets);
-    b.graph.outputs = [loss, count];
-    const compiled = await createSession(toModelProto(b.graph), o);
+    const { graph, ids, targets, loss, count } = evalLossGraph(model, batchSize, seqLen);
+    const compiled = await createSession(toModelProto(graph), o);
     return new LossEvaluator(model, compiled, { ids: ids.name, targets: targets.name, loss: loss.name, count: count.name }, batchSize, seqLen);
   }
 

@@ -152,6 +152,7 @@ function memoryInput(job: FineTuneEstimateJob, model: CausalLM, data: PreparedDa
   return {
     model, strategy: { kind: job.strategy, layerLrDecay: job.layerLrDecay, layerLrMultipliers: job.layerLrMultipliers }, lora: loraOf(job, model),
     args: job.args, seqLen: sequenceLength(data, model.maxPositions),
+    validation: job.args.evalSteps > 0 && data.indices('validation').length > 0,
   };
 }
 
