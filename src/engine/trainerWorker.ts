@@ -1,40 +1,23 @@
-// The training worker (a worker_thread): ONNX Runtime's run() blocks its thread for a whole step,
-// so training never runs on the extension host's thread. It speaks src/protocol/messages.ts:
-// ready -> startRun (request) -> runStarted, stepMetrics..., evalMetrics..., runFinished | runFailed.
+// The generation worker: a child process of the extension host (forked with an IPC channel and
+// 'advanced' serialization), so that a native crash or an out-of-memory kill ends this process, not
+// the host; the host's client (src/extension/workerProcess.ts) then fails what was waiting, saying
+// what happened. It speaks src/protocol/messages.ts: ready -> generate (request) with
+// generateProgress as tokens come, cancelGenerate to stop one. (Training runs in `ftlab experiment`
+// processes, not here.)
 
-import { parentPort } from 'node:worker_threads';
-import { basename } from 'node:path';
-import {
-  EvalMetrics, Generate, PROTOCOL_VERSION, Ready, RunFailed, RunFinished, RunStarted, StartRun, StepMetrics, StopRun,
-} from '../protocol/messages';
 import { Decoder, generate } from './generate/generator';
 import { loadTrainedRun } from './train/runFiles';
 import { loadHfModel } from './checkpoint/hfModel';
 import { causalLMFromHf } from './models/hfCausalLM';
 import { requireBuiltinModel } from './builtin';
-import { Tokenizer, TokenizerError, loadTokenizer } from './tokenizer';
-import { RunConfigError, fineTuneRun, parseRunConfig } from './train/fineTuneRun';
-import { DataError, DataValidationError } from './data/dataError';
-import { CheckpointError } from './checkpoint/checkpointError';
-import { OutOfMemoryError, RunExistsError } from './train/trainer';
+import { Tokenizer, loadTokenizer } from './tokenizer';
+import { CancelGenerate, Generate, GenerateProgress, PROTOCOL_VERSION, Ready, type GenerateParams } from '../protocol/messages';
 
-const port = parentPort;
-if (!port) throw new Error('trainerWorker.ts runs as a worker_thread');
-const active = new Map<string, AbortController>();
+const send = process.send?.bind(process);
+if (!send) throw new Error('trainerWorker.ts runs as a child process with an IPC channel (child_process.fork)');
+const post = (message: unknown) => send(message);
 
-/** A user's error as the protocol's words: message, and where/what to do when known. */
-function failure(runId: string | undefined, err: unknown): Parameters<typeof RunFailed.create>[0] {
-  if (err instanceof DataError) return { runId, message: err.problem, file: err.file, ...(err.line ? { line: err.line } : {}), fix: err.fix };
-  if (err instanceof DataValidationError) {
-    const first = err.errors[0];
-    return { runId, message: err.message, ...(first ? { file: first.file, ...(first.line ? { line: first.line } : {}), fix: first.fix } : {}) };
-  }
-  const known = [RunConfigError, CheckpointError, TokenizerError, RunExistsError, OutOfMemoryError].some((E) => err instanceof E);
-  const message = err instanceof Error ? err.message : String(err);
-  return { runId, message: known ? message : `training failed: ${message}` };
-}
-
-/** Models loaded for prompt testing, by model folder or run folder. */
+/** Models loaded for prompt testing, by run folder or model folder. */
 const decoders = new Map<string, Promise<{ decoder: Decoder; tokenizer: Tokenizer }>>();
 
 function loadForPrompts(model: string, run: string | undefined): Promise<{ decoder: Decoder; tokenizer: Tokenizer }> {
@@ -56,56 +39,51 @@ function loadForPrompts(model: string, run: string | undefined): Promise<{ decod
   return entry;
 }
 
-port.on('message', async (msg: unknown) => {
-  if (Generate.is(msg)) {
-    try {
-      const { decoder, tokenizer } = await loadForPrompts(msg.params.model, msg.params.run);
-      const ids = await tokenizer.encode(msg.params.prompt, { addSpecialTokens: true });
-      const res = await generate(decoder, ids, {
-        greedy: true, maxNewTokens: msg.params.maxNewTokens ?? 24, stopTokenIds: [...tokenizer.eosIds],
-        stopStrings: ['\n'], decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),
-      });
-      const text = (await tokenizer.decode(res.tokens[0], { skipSpecialTokens: true })).split('\n')[0];
-      port.postMessage(Generate.respond(msg.id, { text }));
-    } catch (err) {
-      port.postMessage(Generate.fail(msg.id, failure(undefined, err).message));
-    }
-    return;
-  }
-  if (StopRun.is(msg)) {
-    const ctl = active.get(msg.params.runId);
-    ctl?.abort();
-    port.postMessage(StopRun.respond(msg.id, { stopped: !!ctl }));
-    return;
-  }
-  if (!StartRun.is(msg)) return;
-  let cfg;
+/** Requests being answered, by id: set when the host cancels one. */
+const cancelled = new Map<number, boolean>();
+
+class Cancelled extends Error {}
+
+async function answer(id: number, p: GenerateParams): Promise<{ text: string; finish: 'done' | 'cancelled' }> {
+  const { decoder, tokenizer } = await loadForPrompts(p.model, p.run);
+  const ids = await tokenizer.encode(p.prompt, { addSpecialTokens: true });
+  const generated: number[] = [];
+  const firstLine = async () => (await tokenizer.decode(generated, { skipSpecialTokens: true })).split('\n')[0];
+  const sampling = p.decoding?.kind === 'sample' ? { greedy: false, topP: p.decoding.topP, temperature: p.decoding.temperature, seed: p.decoding.seed } : { greedy: true };
   try {
-    cfg = parseRunConfig(msg.params.config);
-  } catch (err) {
-    port.postMessage(StartRun.fail(msg.id, err instanceof Error ? err.message : String(err)));
-    return;
-  }
-  const runId = basename(cfg.runDir);
-  const ctl = new AbortController();
-  active.set(runId, ctl);
-  let lastStep = 0;
-  port.postMessage(StartRun.respond(msg.id, { runId }));
-  try {
-    const res = await fineTuneRun(cfg, {
-      signal: ctl.signal,
-      onStart: ({ startStep, totalSteps }) => port.postMessage(RunStarted.create({ runId, runDir: cfg.runDir, startStep, totalSteps })),
-      onStep: (m) => { lastStep = m.step; port.postMessage(StepMetrics.create({ runId, step: m.step, loss: m.loss, lr: m.learningRate, gradNorm: m.gradNorm, tokensPerSec: m.tokensPerSecond })); },
-      onEval: (m) => port.postMessage(EvalMetrics.create({ runId, step: m.step, split: m.split, metrics: { loss: m.loss } })),
-      // Held-out accuracy before/after, as an evaluation of the task's split ('qa' or 'general').
-      onAccuracy: (r) => port.postMessage(EvalMetrics.create({ runId, step: lastStep, split: r.task, metrics: { accuracyBefore: r.before, accuracyAfter: r.after, count: r.count } })),
+    await generate(decoder, ids, {
+      ...sampling, maxNewTokens: p.maxNewTokens ?? 24, stopTokenIds: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
+      stopStrings: ['\n'], decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),
+      onToken: async (_row, token) => {
+        if (cancelled.get(id)) throw new Cancelled();
+        generated.push(token);
+        post(GenerateProgress.create({ id, text: await firstLine() }));
+      },
     });
-    port.postMessage(RunFinished.create({ runId, step: res.steps, reason: res.stopped ? 'stopped' : 'completed', checkpoint: res.stoppedEarly ? 'best' : 'checkpoint' }));
   } catch (err) {
-    port.postMessage(RunFailed.create(failure(runId, err)));
+    if (!(err instanceof Cancelled)) throw err;
+    return { text: await firstLine(), finish: 'cancelled' };
+  }
+  return { text: await firstLine(), finish: 'done' };
+}
+
+process.on('message', async (msg: unknown) => {
+  if (CancelGenerate.is(msg)) {
+    if (cancelled.has(msg.params.id)) cancelled.set(msg.params.id, true);
+    return;
+  }
+  if (!Generate.is(msg)) return;
+  cancelled.set(msg.id, false);
+  try {
+    post(Generate.respond(msg.id, await answer(msg.id, msg.params)));
+  } catch (err) {
+    post(Generate.fail(msg.id, err instanceof Error ? err.message : String(err)));
   } finally {
-    active.delete(runId);
+    cancelled.delete(msg.id);
   }
 });
 
-port.postMessage(Ready.create({ protocol: PROTOCOL_VERSION }));
+// The host is gone (closed, reloaded, crashed): nothing is left to answer.
+process.on('disconnect', () => process.exit(0));
+
+post(Ready.create({ protocol: PROTOCOL_VERSION }));

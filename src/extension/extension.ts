@@ -10,7 +10,7 @@ import { RunFolderWatcher } from './runFolderWatcher';
 import { TrainingStatusBar } from './trainingStatusBar';
 import { listWorkspaceRuns } from './workspaceRuns';
 import { runsFolderOf } from './labConfiguration';
-import { PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
+import { PROMPT_SELECTOR, PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 import { ensureTrustedForTraining } from './workspaceTrust';
 import { registerDataCommands } from './dataCommands';
 
@@ -34,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   const watcher = new RunFolderWatcher(refresh);
   const answers = answerDecoration();
-  const prompts = new PromptTester(context.extensionUri, answers);
+  const prompts = new PromptTester(context.extensionUri, answers, context.workspaceState);
   const openDashboard = (source?: DashboardSource) => DashboardPanel.createOrShow(context.extensionUri, source ?? newestExperiment(experiments));
 
   context.subscriptions.push(
@@ -75,7 +75,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerDataCommands(context, output),
     answers,
     prompts,
-    vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new PromptLensProvider()),
+    vscode.languages.registerCodeLensProvider(PROMPT_SELECTOR, new PromptLensProvider()),
+    vscode.commands.registerCommand('finetuneLab.choosePromptRuns', () => prompts.chooseRuns()),
     vscode.commands.registerCommand('finetuneLab.testPrompt', (line?: unknown) => prompts.test(typeof line === 'number' ? line : undefined)),
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {

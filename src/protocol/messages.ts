@@ -1,26 +1,28 @@
-// The messages exchanged by the extension host, the training worker and the dashboard webview.
+// The messages exchanged by the extension host, the generation worker and the dashboard webview.
 // Both ends of every channel import this one file, so a message's shape cannot drift between them.
 //
-//   worker  -> host     ready, runStarted, stepMetrics, evalMetrics, runFinished, runFailed,
-//                       responses to startRun / stopRun
-//   host    -> worker   startRun, stopRun (requests: answered by id)
+//   worker  -> host     ready, generateProgress, responses to generate
+//   host    -> worker   generate (a request: answered by id), cancelGenerate
 //   host    -> webview  metrics, showReport (an experiment's or a comparison's report, redrawn whole)
 //   webview -> host     ready
 //
+// Training runs in a child process of its own (`ftlab experiment`, src/extension/experimentProcess.ts)
+// and reports through its run folder, not through messages.
+//
 // A notification is `{ method, params }`; a request adds a numeric `id`; its response is
 // `{ id, method, result }` or `{ id, method, error }`. Every guard checks the params' shape, not just
-// the method name: worker_threads and webviews hand over whatever the other side posted.
-// Numbers may be NaN or Infinity (a diverging loss is still worth showing): both channels use the
-// structured clone algorithm, which keeps them.
+// the method name: a child process and a webview hand over whatever the other side posted.
+// Numbers may be NaN or Infinity (a diverging loss is still worth showing): the webview channel uses
+// the structured clone algorithm, and the worker's IPC channel is forked with 'advanced' serialization.
 //
 // The handshake: the webview and the worker post `ready` (with PROTOCOL_VERSION) once their listener
 // is installed. The host posts nothing to a webview before that, and answers `ready` with the run so
-// far in one `reset` batch, which also covers a webview reloaded after being hidden. (worker_threads
-// buffers messages posted before the worker listens; its `ready` says the engine and its native
-// libraries loaded and speak this protocol.)
+// far in one `reset` batch, which also covers a webview reloaded after being hidden. (The worker's
+// `ready` says the engine and its native libraries loaded and speak this protocol; the host queues
+// its requests until then.)
 
 /** Bumped when a message changes incompatibly; sent in `ready` so a stale bundle is caught. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -148,20 +150,7 @@ export interface ReadyParams {
 /** worker -> host and webview -> host: "my listener is installed, send what you queued". */
 export const Ready = new NotificationType('ready', shape<ReadyParams>({ protocol: isPositiveInteger }));
 
-// ---- worker -> host ----------------------------------------------------------------------------
-
-export interface RunStartedParams {
-  readonly runId: string;
-  /** The run's folder, absolute: config, metrics log and checkpoints live there. */
-  readonly runDir: string;
-  /** The step training starts from: 0, or the checkpoint's step on a resume. */
-  readonly startStep: number;
-  readonly totalSteps: number;
-}
-export const RunStarted = new NotificationType(
-  'runStarted',
-  shape<RunStartedParams>({ runId: isString, runDir: isString, startStep: isStep, totalSteps: isStep }),
-);
+// ---- metrics a webview draws ----------------------------------------------------------------
 
 export interface StepMetricsParams {
   readonly runId: string;
@@ -179,7 +168,6 @@ export const isStepMetricsParams = shape<StepMetricsParams>({
   gradNorm: optional(isNumber),
   tokensPerSec: isNumber,
 });
-export const StepMetrics = new NotificationType('stepMetrics', isStepMetricsParams);
 
 export interface EvalMetricsParams {
   readonly runId: string;
@@ -195,73 +183,6 @@ export const isEvalMetricsParams = shape<EvalMetricsParams>({
   split: isString,
   metrics: recordOf(isNumber),
 });
-export const EvalMetrics = new NotificationType('evalMetrics', isEvalMetricsParams);
-
-export interface RunFinishedParams {
-  readonly runId: string;
-  readonly step: number;
-  /** 'completed': reached totalSteps; 'stopped': a stopRun request ended it early. */
-  readonly reason: 'completed' | 'stopped';
-  /** The last checkpoint written, relative to the run folder, if any. */
-  readonly checkpoint?: string;
-}
-export const RunFinished = new NotificationType(
-  'runFinished',
-  shape<RunFinishedParams>({
-    runId: isString,
-    step: isStep,
-    reason: oneOf('completed', 'stopped'),
-    checkpoint: optional(isString),
-  }),
-);
-
-/** An error in words the user understands: what happened, where, and what to do. */
-export interface RunFailedParams {
-  readonly runId?: string;
-  readonly message: string;
-  readonly file?: string;
-  /** 1-based line in `file`. */
-  readonly line?: number;
-  readonly fix?: string;
-}
-export const RunFailed = new NotificationType(
-  'runFailed',
-  shape<RunFailedParams>({
-    runId: optional(isString),
-    message: isString,
-    file: optional(isString),
-    line: optional(isPositiveInteger),
-    fix: optional(isString),
-  }),
-);
-
-// ---- host -> worker ----------------------------------------------------------------------------
-
-export interface StartRunParams {
-  /** The run config as JSON; the engine validates it and answers with an error it can explain. */
-  readonly config: JsonObject;
-}
-export interface StartRunResult {
-  readonly runId: string;
-}
-export const StartRun = new RequestType(
-  'startRun',
-  shape<StartRunParams>({ config: isJsonObject }),
-  shape<StartRunResult>({ runId: isString }),
-);
-
-export interface StopRunParams {
-  readonly runId: string;
-}
-export interface StopRunResult {
-  /** false when no such run was active (it had already finished). */
-  readonly stopped: boolean;
-}
-export const StopRun = new RequestType(
-  'stopRun',
-  shape<StopRunParams>({ runId: isString }),
-  shape<StopRunResult>({ stopped: isBoolean }),
-);
 
 // ---- host -> webview ---------------------------------------------------------------------------
 
@@ -285,6 +206,12 @@ export const Metrics = new NotificationType(
 
 // ---- host -> worker: prompt testing ------------------------------------------------------------
 
+/** How an answer is generated: greedy, or the design's sampling (the setting finetuneLab.evaluation.decoding). */
+export type GenerateDecoding = { readonly kind: 'greedy' } | { readonly kind: 'sample'; readonly topP: number; readonly temperature: number; readonly seed: number };
+const isGenerateDecoding: Check<GenerateDecoding> = (v): v is GenerateDecoding =>
+  shape<{ kind: 'greedy' }>({ kind: oneOf('greedy') })(v) ||
+  shape<{ kind: 'sample'; topP: number; temperature: number; seed: number }>({ kind: oneOf('sample'), topP: isNumber, temperature: isNumber, seed: isStep })(v);
+
 export interface GenerateParams {
   /** 'builtin' or a Hugging Face model folder. */
   readonly model: string;
@@ -292,16 +219,33 @@ export interface GenerateParams {
   readonly run?: string;
   readonly prompt: string;
   readonly maxNewTokens?: number;
+  /** Default greedy. */
+  readonly decoding?: GenerateDecoding;
 }
 export interface GenerateResult {
-  /** The continuation up to the first line break or EOS (greedy). */
+  /** The continuation up to the first line break or EOS. */
   readonly text: string;
+  /** 'cancelled': a cancelGenerate ended it; `text` is what was generated until then. */
+  readonly finish: 'done' | 'cancelled';
 }
 export const Generate = new RequestType(
   'generate',
-  shape<GenerateParams>({ model: isString, run: optional(isString), prompt: isString, maxNewTokens: optional(isPositiveInteger) }),
-  shape<GenerateResult>({ text: isString }),
+  shape<GenerateParams>({ model: isString, run: optional(isString), prompt: isString, maxNewTokens: optional(isPositiveInteger), decoding: optional(isGenerateDecoding) }),
+  shape<GenerateResult>({ text: isString, finish: oneOf('done', 'cancelled') }),
 );
+
+/** worker -> host: the answer so far of request `id` (streaming), after each generated token. */
+export interface GenerateProgressParams {
+  readonly id: number;
+  readonly text: string;
+}
+export const GenerateProgress = new NotificationType('generateProgress', shape<GenerateProgressParams>({ id: isPositiveInteger, text: isString }));
+
+/** host -> worker: stop generating for request `id`; it is answered with what it has (finish 'cancelled'). */
+export interface CancelGenerateParams {
+  readonly id: number;
+}
+export const CancelGenerate = new NotificationType('cancelGenerate', shape<CancelGenerateParams>({ id: isPositiveInteger }));
 
 // ---- host -> webview: the experiment dashboard ---------------------------------------------------
 // The dashboard draws an experiment (or any runs compared) from the run folders on disk: the host

@@ -14,11 +14,19 @@ export class PendingRequests {
 
   constructor(private readonly post: (message: RequestMessage<string, unknown>) => void) {}
 
-  send<M extends string, P, R>(type: RequestType<M, P, R>, params: P): Promise<R> {
+  /** `onId` learns the request's id before it is posted (to refer to it later, e.g. to cancel it). */
+  send<M extends string, P, R>(type: RequestType<M, P, R>, params: P, onId?: (id: number) => void): Promise<R> {
     const id = this.nextId++;
+    onId?.(id);
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { type, resolve: resolve as (result: unknown) => void, reject });
-      this.post(type.create(id, params));
+      try {
+        this.post(type.create(id, params));
+      } catch (err) {
+        // The channel is closed (the process has just ended): fail now, not never.
+        this.pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
@@ -33,7 +41,7 @@ export class PendingRequests {
     return true;
   }
 
-  /** The other side is gone (the worker exited): fail every request still waiting. */
+  /** The other side is gone (the worker process ended): fail every request still waiting. */
   rejectAll(reason: string): void {
     for (const entry of this.pending.values()) entry.reject(new Error(reason));
     this.pending.clear();

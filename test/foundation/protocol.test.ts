@@ -1,17 +1,13 @@
 // The typed messages: every guard accepts what its own create() makes, also after the structured
-// clone that worker_threads and webviews apply, and rejects shapes that would break the other side.
+// clone that webviews and the worker's 'advanced' IPC apply, and rejects shapes that would break the other side.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  EvalMetrics,
+  CancelGenerate,
+  Generate,
+  GenerateProgress,
   Metrics,
   Ready,
-  RunFailed,
-  RunFinished,
-  RunStarted,
-  StartRun,
-  StepMetrics,
-  StopRun,
   type StepMetricsParams,
 } from '../../src/protocol/messages';
 import { PendingRequests } from '../../src/protocol/pendingRequests';
@@ -21,12 +17,9 @@ const step: StepMetricsParams = { runId: 'r1', step: 10, loss: 2.5, lr: 3e-4, gr
 test('each notification guard accepts its own message, after a structured clone', () => {
   const messages = [
     [Ready, Ready.create({ protocol: 1 })],
-    [RunStarted, RunStarted.create({ runId: 'r1', runDir: '/w/.ftlab/runs/r1', startStep: 0, totalSteps: 100 })],
-    [StepMetrics, StepMetrics.create(step)],
-    [EvalMetrics, EvalMetrics.create({ runId: 'r1', step: 10, split: 'validation', metrics: { loss: 2.7, exactMatch: 0.25 } })],
-    [RunFinished, RunFinished.create({ runId: 'r1', step: 100, reason: 'completed', checkpoint: 'checkpoints/step-100' })],
-    [RunFailed, RunFailed.create({ message: 'line is not JSON', file: 'data/train.jsonl', line: 17, fix: 'fix or remove line 17' })],
-    [Metrics, Metrics.create({ runId: 'r1', reset: true, steps: [step], evals: [] })],
+    [GenerateProgress, GenerateProgress.create({ id: 3, text: 'Par' })],
+    [CancelGenerate, CancelGenerate.create({ id: 3 })],
+    [Metrics, Metrics.create({ runId: 'r1', reset: true, steps: [step], evals: [{ runId: 'r1', step: 10, split: 'validation', metrics: { loss: 2.7 } }] })],
   ] as const;
   for (const [type, message] of messages) {
     assert.ok(type.is(message), type.method);
@@ -36,77 +29,73 @@ test('each notification guard accepts its own message, after a structured clone'
   }
 });
 
-test('a diverging loss (NaN, Infinity) is still a valid stepMetrics', () => {
-  assert.ok(StepMetrics.is(structuredClone(StepMetrics.create({ ...step, loss: NaN }))));
-  assert.ok(StepMetrics.is(StepMetrics.create({ ...step, loss: Infinity, gradNorm: undefined })));
+test('a diverging loss (NaN, Infinity) is still a valid step in a metrics batch', () => {
+  assert.ok(Metrics.is(structuredClone(Metrics.create({ runId: 'r', reset: false, steps: [{ ...step, loss: NaN }], evals: [] }))));
+  assert.ok(Metrics.is(Metrics.create({ runId: 'r', reset: false, steps: [{ ...step, loss: Infinity, gradNorm: undefined }], evals: [] })));
 });
 
 test('guards reject missing fields, wrong types and impossible values', () => {
   const bad: unknown[] = [
     null,
-    'stepMetrics',
-    { method: 'stepMetrics' },
-    { method: 'stepMetrics', params: { ...step, loss: '2.5' } },
-    { method: 'stepMetrics', params: { ...step, step: -1 } },
-    { method: 'stepMetrics', params: { ...step, step: 1.5 } },
-    { method: 'stepMetrics', params: { ...step, gradNorm: 'n/a' } },
-    { method: 'stepMetrics', params: (({ tokensPerSec: _, ...rest }) => rest)(step) },
-    { method: 'stepMetrics', id: 3, params: step }, // a request is not a notification
+    'metrics',
+    { method: 'metrics' },
+    { method: 'metrics', params: { runId: 'r', reset: false, steps: [{ ...step, loss: '2.5' }], evals: [] } },
+    { method: 'metrics', params: { runId: 'r', reset: false, steps: [{ ...step, step: -1 }], evals: [] } },
+    { method: 'metrics', params: { runId: 'r', reset: false, steps: [{ ...step, step: 1.5 }], evals: [] } },
+    { method: 'metrics', params: { runId: 'r', reset: false, steps: [(({ tokensPerSec: _, ...r }) => r)(step)], evals: [] } },
+    { method: 'metrics', params: { runId: 'r', reset: false, steps: [], evals: [{ runId: 'r', step: 1, split: 'v', metrics: { loss: 'high' } }] } },
+    { method: 'metrics', id: 3, params: { runId: 'r', reset: false, steps: [], evals: [] } }, // a request is not a notification
   ];
-  for (const message of bad) assert.ok(!StepMetrics.is(message), JSON.stringify(message));
-  assert.ok(!EvalMetrics.is({ method: 'evalMetrics', params: { runId: 'r', step: 1, split: 'v', metrics: { loss: 'high' } } }));
-  assert.ok(!RunFinished.is({ method: 'runFinished', params: { runId: 'r', step: 1, reason: 'crashed' } }));
-  assert.ok(!RunFailed.is({ method: 'runFailed', params: { message: 'x', line: 0 } }));
-  assert.ok(!Metrics.is({ method: 'metrics', params: { runId: 'r', reset: false, steps: [{ step: 1 }], evals: [] } }));
+  for (const message of bad) assert.ok(!Metrics.is(message), JSON.stringify(message));
+  assert.ok(!GenerateProgress.is({ method: 'generateProgress', params: { id: 0, text: 'x' } }), 'ids start at 1');
   assert.ok(!Ready.is({ method: 'ready', params: {} }));
 });
 
-test('startRun carries a JSON config only', () => {
-  assert.ok(StartRun.is(StartRun.create(1, { config: { model: 'gpt2', lr: 3e-4, layers: [1, 2], lora: null } })));
-  assert.ok(!StartRun.is({ id: 1, method: 'startRun', params: { config: { lr: NaN } } }));
-  assert.ok(!StartRun.is({ id: 1, method: 'startRun', params: { config: [1, 2] } }));
-  assert.ok(!StartRun.is({ method: 'startRun', params: { config: {} } }), 'a request needs an id');
-  assert.ok(!StartRun.is({ id: 0, method: 'startRun', params: { config: {} } }), 'ids start at 1');
-});
-
-test('responses: a result of the right shape, or an error; never a request', () => {
-  assert.ok(StopRun.isResponse(StopRun.respond(4, { stopped: true })));
-  assert.ok(StopRun.isResponse(StopRun.fail(4, 'no such run')));
-  assert.ok(!StopRun.isResponse({ id: 4, method: 'stopRun', result: { stopped: 'yes' } }));
-  assert.ok(!StopRun.isResponse(StopRun.create(4, { runId: 'r1' })));
-  assert.ok(!StartRun.isResponse(StopRun.respond(4, { stopped: true })));
+test('generate carries a prompt and optional decoding; its result says how it finished', () => {
+  assert.ok(Generate.is(Generate.create(1, { model: 'builtin', prompt: 'Q: x\nA:' })));
+  assert.ok(Generate.is(Generate.create(2, { model: 'builtin', run: '/r', prompt: 'p', maxNewTokens: 20, decoding: { kind: 'sample', topP: 0.9, temperature: 0.7, seed: 0 } })));
+  assert.ok(!Generate.is({ id: 1, method: 'generate', params: { model: 'builtin', prompt: 'p', decoding: { kind: 'beam' } } }));
+  assert.ok(!Generate.is({ id: 1, method: 'generate', params: { model: 'builtin', prompt: 'p', maxNewTokens: 0 } }));
+  assert.ok(!Generate.is({ method: 'generate', params: { model: 'builtin', prompt: 'p' } }), 'a request needs an id');
+  assert.ok(Generate.isResponse(Generate.respond(4, { text: 'Paris', finish: 'done' })));
+  assert.ok(Generate.isResponse(Generate.fail(4, 'no such run')));
+  assert.ok(!Generate.isResponse({ id: 4, method: 'generate', result: { text: 'Paris', finish: 'maybe' } }));
+  assert.ok(!Generate.isResponse(Generate.create(4, { model: 'builtin', prompt: 'p' })), 'a request is not a response');
 });
 
 test('PendingRequests correlates responses by id, in any order', async () => {
   const posted: unknown[] = [];
   const requests = new PendingRequests((m) => posted.push(m));
-  const started = requests.send(StartRun, { config: { model: 'gpt2' } });
-  const stopped = requests.send(StopRun, { runId: 'r9' });
-  const failing = requests.send(StopRun, { runId: 'nope' });
+  let firstId = 0;
+  const first = requests.send(Generate, { model: 'builtin', prompt: 'a' }, (id) => { firstId = id; });
+  const second = requests.send(Generate, { model: 'builtin', prompt: 'b' });
+  const failing = requests.send(Generate, { model: 'builtin', prompt: 'c' });
   assert.equal(requests.size, 3);
   const [a, b, c] = posted.map((m) => (m as { id: number }).id);
+  assert.equal(a, firstId, 'onId learns the id posted');
   assert.deepEqual(new Set([a, b, c]).size, 3, 'distinct ids');
-  assert.ok(StartRun.is(posted[0]) && StopRun.is(posted[1]));
 
-  assert.equal(requests.settle(StopRun.respond(b!, { stopped: true })), true);
-  assert.equal(requests.settle(StopRun.fail(c!, 'no run nope')), true);
-  assert.equal(requests.settle(StepMetrics.create(step)), false, 'notifications are not responses');
-  assert.equal(requests.settle(StopRun.respond(999, { stopped: true })), false, 'unknown id');
-  assert.equal(requests.settle(StopRun.respond(a!, { stopped: true })), false, 'a stopRun response cannot settle startRun');
-  assert.equal(requests.settle(StartRun.respond(a!, { runId: 'r9' })), true);
+  assert.equal(requests.settle(Generate.respond(b!, { text: 'B', finish: 'done' })), true);
+  assert.equal(requests.settle(Generate.fail(c!, 'no run nope')), true);
+  assert.equal(requests.settle(GenerateProgress.create({ id: a!, text: 'A' })), false, 'notifications are not responses');
+  assert.equal(requests.settle(Generate.respond(999, { text: '', finish: 'done' })), false, 'unknown id');
+  assert.equal(requests.settle(Generate.respond(a!, { text: 'A', finish: 'cancelled' })), true);
 
-  assert.deepEqual(await started, { runId: 'r9' });
-  assert.deepEqual(await stopped, { stopped: true });
+  assert.deepEqual(await first, { text: 'A', finish: 'cancelled' });
+  assert.deepEqual(await second, { text: 'B', finish: 'done' });
   await assert.rejects(failing, /no run nope/);
   assert.equal(requests.size, 0);
 });
 
-test('PendingRequests.rejectAll fails what is still waiting', async () => {
+test('PendingRequests.rejectAll fails what is still waiting; a closed channel fails the request at once', async () => {
   const requests = new PendingRequests(() => {});
-  const waiting = requests.send(StopRun, { runId: 'r1' });
-  requests.rejectAll('the training worker exited (code 1)');
-  await assert.rejects(waiting, /worker exited/);
+  const waiting = requests.send(Generate, { model: 'builtin', prompt: 'a' });
+  requests.rejectAll('the generation process exited with code 1');
+  await assert.rejects(waiting, /generation process exited/);
   assert.equal(requests.size, 0);
+  const closed = new PendingRequests(() => { throw new Error('channel closed'); });
+  await assert.rejects(closed.send(Generate, { model: 'builtin', prompt: 'a' }), /channel closed/);
+  assert.equal(closed.size, 0);
 });
 
 test('showReport and the dashboard state: accepted as made, after a clone; a bad source or variant is refused', async () => {

@@ -2,7 +2,6 @@
 // user can act on) -> prepared data -> trainer, reporting through callbacks. The training worker
 // (src/engine/trainerWorker.ts) turns the callbacks into protocol messages.
 
-import type { DeviceRequest } from '../runtime/device';
 import { join, resolve } from 'node:path';
 import { loadHfModel } from '../checkpoint/hfModel';
 import { qaItems } from '../experiment/evalSets';
@@ -21,69 +20,15 @@ import { Tokenizer } from '../tokenizer';
 import { AvailableMemory, availableMemory } from '../memory/availableMemory';
 import { MemoryCheck, checkTrainingMemory } from '../memory/memoryCheck';
 import { MemoryEstimate, MemoryEstimateInput, estimateTrainingMemory } from '../memory/memoryEstimate';
-import { BUILTIN_CORPUS_DIR, readGeneralEval, requireBuiltinModel } from '../builtin';
+import { readGeneralEval, requireBuiltinModel } from '../builtin';
 import { Decoder } from '../generate/generator';
 import { CompletionItem, completionAccuracy } from '../eval/completionAccuracy';
-import { LayerLrMultipliers, STRATEGIES, StrategyKind, layerwiseSettings, strategyHooks } from './strategies';
+import { LayerLrMultipliers, StrategyKind, layerwiseSettings, strategyHooks } from './strategies';
 import { LORA_DEFAULT_TARGETS, LoraConfig } from './lora';
 import { EvalMetrics, RunExistsError, StepMetrics, TRAINING_DEFAULTS, TrainResult, TrainingArguments, sequenceLength, train, writeFileAtomic } from './trainer';
 
 /** The "safe" preset: lr 1e-4, 3 epochs, batch 16, dropout 0.1, weight decay 0.01. */
 export const SAFE_PRESET = { learningRate: 1e-4, numTrainEpochs: 3, perDeviceTrainBatchSize: 16, dropout: 0.1, weightDecay: 0.01 } as const;
-export const PRESETS = { safe: SAFE_PRESET } as const;
-export type PresetName = keyof typeof PRESETS;
-
-export interface FineTuneRunConfig {
-  runDir: string;
-  dataFile: string;
-  /** 'builtin' or a Hugging Face model folder. */
-  baseModel: string;
-  strategy: StrategyKind;
-  layerLrDecay?: number;
-  preset: PresetName;
-  /** Share of each batch from the built-in general corpus (0: none). */
-  replayRatio: number;
-  /** Hold out this share of the data for validation loss and early stopping (0: none). */
-  validationSplit: number;
-  earlyStoppingPatience: number;
-  maxSteps?: number;
-  device: DeviceRequest;
-}
-
-export class RunConfigError extends Error {
-  override readonly name = 'RunConfigError';
-}
-
-function field<T>(o: Record<string, unknown>, k: string, check: (v: unknown) => v is T, what: string, dflt?: T): T {
-  const v = o[k];
-  if (v === undefined && dflt !== undefined) return dflt;
-  if (!check(v)) throw new RunConfigError(`run config: "${k}" must be ${what}${v === undefined ? ' (it is missing)' : `, got ${JSON.stringify(v)}`}`);
-  return v;
-}
-const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isShare = (v: unknown): v is number => isNum(v) && v >= 0 && v < 1;
-
-export function parseRunConfig(json: unknown): FineTuneRunConfig {
-  if (typeof json !== 'object' || json === null) throw new RunConfigError('run config: expected an object');
-  const o = json as Record<string, unknown>;
-  const strategy = field(o, 'strategy', (v): v is StrategyKind => STRATEGIES.includes(v as StrategyKind), STRATEGIES.join(' | '), 'full');
-  const preset = field(o, 'preset', (v): v is PresetName => typeof v === 'string' && v in PRESETS, Object.keys(PRESETS).join(' | '), 'safe');
-  const device = field(o, 'device', (v): v is DeviceRequest => v === 'auto' || v === 'cpu' || v === 'cuda', 'auto | cpu | cuda', 'auto');
-  const cfg: FineTuneRunConfig = {
-    runDir: resolve(field(o, 'runDir', isStr, 'a folder path')),
-    dataFile: resolve(field(o, 'dataFile', isStr, 'a data file path')),
-    baseModel: field(o, 'baseModel', isStr, "'builtin' or a model folder", 'builtin'),
-    strategy, preset, device,
-    replayRatio: field(o, 'replayRatio', isShare, 'a number in [0, 1)', 0),
-    validationSplit: field(o, 'validationSplit', isShare, 'a number in [0, 1)', 0),
-    earlyStoppingPatience: field(o, 'earlyStoppingPatience', (v): v is number => Number.isInteger(v) && (v as number) >= 0, 'a whole number >= 0', 0),
-  };
-  if (o.layerLrDecay !== undefined) cfg.layerLrDecay = field(o, 'layerLrDecay', (v): v is number => isNum(v) && v > 0 && v <= 1, 'a number in (0, 1]');
-  if (o.maxSteps !== undefined) cfg.maxSteps = field(o, 'maxSteps', (v): v is number => Number.isInteger(v) && (v as number) > 0, 'a whole number > 0');
-  return cfg;
-}
-
 /** Held-out exact-match accuracy of one task, before and after fine-tuning (measured, greedy). */
 export interface AccuracyReport {
   task: 'qa' | 'general';
@@ -249,20 +194,4 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
     writeFileAtomic(join(job.runDir, 'eval.json'), JSON.stringify({ measuredOn: 'held-out data, greedy decoding, exact match of the first line', accuracy: reports }, null, 2) + '\n');
   }
   return res;
-}
-
-
-/** A run as the extension asks for it: the preset and guards it offers, as a FineTuneJob. */
-export function fineTuneRun(cfg: FineTuneRunConfig, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
-  return fineTune({
-    measureAccuracy: true,
-    runDir: cfg.runDir, dataFile: cfg.dataFile, baseModel: cfg.baseModel, strategy: cfg.strategy, layerLrDecay: cfg.layerLrDecay,
-    validationSplit: cfg.validationSplit, replay: cfg.replayRatio > 0 ? { source: BUILTIN_CORPUS_DIR, ratio: cfg.replayRatio } : undefined,
-    args: {
-      ...TRAINING_DEFAULTS, ...PRESETS[cfg.preset], shuffle: true, device: cfg.device, saveSteps: 100,
-      evalSteps: cfg.validationSplit > 0 ? 10 : 0, earlyStoppingPatience: cfg.earlyStoppingPatience,
-      ...(cfg.maxSteps ? { maxSteps: cfg.maxSteps } : {}),
-    },
-    describe: { command: 'vscode', preset: cfg.preset },
-  }, cb);
 }
