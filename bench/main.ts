@@ -15,6 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { Gpt2Config, gpt2Forward, gpt2Init, gpt2Params } from '../src/engine/models/gpt2';
 import { TrainStepConfig, buildTrainStep } from '../src/engine/train/trainStep';
 import { TrainStepRunner } from '../src/engine/train/trainRunner';
+import { LoraTarget, initLora, loraParams } from '../src/engine/train/lora';
 import { Device, createSession, tensor } from '../src/engine/runtime/session';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { Graph } from '../src/engine/graph/graph';
@@ -26,6 +27,8 @@ const SIZES: Record<string, Size> = {
   a: { layers: 4, d: 256, heads: 4, vocab: 4096, seq: 128, batch: 8, nPositions: 128 },
   b: { layers: 6, d: 384, heads: 6, vocab: 8192, seq: 256, batch: 8, nPositions: 256 },
   c: { layers: 12, d: 768, heads: 12, vocab: 50257, seq: 256, batch: 4, nPositions: 1024 },
+  /** GPT-2 124M at 512 tokens (issue 12's second GPU row). */
+  c512: { layers: 12, d: 768, heads: 12, vocab: 50257, seq: 512, batch: 4, nPositions: 1024 },
 };
 
 function arg(name: string, dflt: string): string {
@@ -46,9 +49,26 @@ function gptConfig(s: Size): Gpt2Config {
   return { vocabSize: s.vocab, nPositions: s.nPositions, nEmbd: s.d, nLayer: s.layers, nHead: s.heads, layerNormEps: 1e-5, activation: 'tanh', embdDropout: 0, attnDropout: 0, residDropout: 0 };
 }
 
-function stepConfig(s: Size, stepsPerRun = 1, device: Device = 'cpu'): TrainStepConfig {
+/** LoRA rank r on every c_attn (alpha 16), the model frozen: what `ftlab train --strategy lora` trains on GPT-2. */
+function loraTargetsOf(s: Size): LoraTarget[] {
+  return gpt2Params(gptConfig(s)).filter((p) => p.name.endsWith('.attn.c_attn.weight')).map((p) => {
+    const module = p.name.slice(0, -'.weight'.length);
+    return { weight: p.name, module, inDim: p.shape[0], outDim: p.shape[1], fanInFanOut: true, A: `${module}.lora_A.weight`, B: `${module}.lora_B.weight` };
+  });
+}
+
+function stepConfig(s: Size, stepsPerRun = 1, device: Device = 'cpu', lora = 0): TrainStepConfig {
   const cfg = gptConfig(s);
   const ps = gpt2Params(cfg);
+  if (lora > 0) {
+    const targets = loraTargetsOf(s);
+    return {
+      dtype: 'float32', groups: [{ name: 'lora', params: loraParams(targets, lora), weightDecay: 0, lrScale: 1 }],
+      frozen: ps, batchSize: s.batch, seqLen: s.seq, microBatches: 1, stepsPerRun,
+      optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, eps: 1e-8 }, maxGradNorm: 0, dropout: false, layout: 'tensors',
+      forward: (c, p, ids) => gpt2Forward(c, cfg, p, ids), lora: targets.map((t) => ({ weight: t.weight, A: t.A, B: t.B, scale: 16 / lora })),
+    };
+  }
   return {
     dtype: 'float32',
     groups: [
@@ -72,12 +92,22 @@ function randomBatch(s: Size, seed: number, K = 1) {
 const median = (xs: number[]) => { const a = [...xs].sort((p, q) => p - q); return a[Math.floor(a.length / 2)]; };
 
 /** Child mode: time our engine on one size, print one JSON line. */
-async function measureOurs(name: string, device: Device, steps: number, threads: number, K = 1): Promise<void> {
+/** This process's GPU memory (MiB) as nvidia-smi sees it (ORT's CUDA arena keeps its peak); null without nvidia-smi. */
+function gpuMemoryMiB(): number | null {
+  const r = spawnSync('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const row = r.stdout.split('\n').map((l) => l.split(',').map((x) => x.trim())).find(([pid]) => Number(pid) === process.pid);
+  return row ? Number(row[1]) : null;
+}
+
+async function measureOurs(name: string, device: Device, steps: number, threads: number, K = 1, lora = 0): Promise<void> {
   const s = SIZES[name];
   const t0 = performance.now();
   const layout = arg('layout', '');
-  const cfg = { ...stepConfig(s, K, device), ...(layout ? { layout: layout as 'flat' | 'tensors' } : {}) };
-  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gptConfig(s), 1234), { device, threads, onFallback: (m) => console.error(m) });
+  const cfg = { ...stepConfig(s, K, device, lora), ...(layout ? { layout: layout as 'flat' | 'tensors' } : {}) };
+  const init = gpt2Init(gptConfig(s), 1234);
+  if (lora) for (const [n, v] of initLora(loraTargetsOf(s), lora, 1234)) init.set(n, v);
+  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init, { device, threads, onFallback: (m) => console.error(m) });
   const buildMs = performance.now() - t0;
   // K > 1: each run makes K steps on K copies of the batch (the same work per step as K = 1).
   const one = randomBatch(s, 1);
@@ -94,7 +124,8 @@ async function measureOurs(name: string, device: Device, steps: number, threads:
   }
   const med = median(times);
   console.log(JSON.stringify({
-    engine: 'finetune-lab', size: name, device: runner.device, threads, steps_per_run: K, build_ms: Math.round(buildMs),
+    engine: 'finetune-lab', size: name, device: runner.device, threads, steps_per_run: K, lora_rank: lora, build_ms: Math.round(buildMs),
+    ...(runner.device === 'cuda' ? { gpu_mib: gpuMemoryMiB() } : {}),
     step_ms_median: +med.toFixed(1), step_ms_min: +Math.min(...times).toFixed(1),
     tokens_per_s: Math.round((s.batch * s.seq) / (med / 1000)),
     peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -194,7 +225,7 @@ async function main(): Promise<void> {
   const device = arg('device', 'cpu') as Device;
   const stepsPerRun = arg('steps-per-run', '1,8').split(',').map(Number);
   if (!stepsPerRun.every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`--steps-per-run takes whole numbers >= 1 separated by commas, got ${arg('steps-per-run', '')}`);
-  if (flag('child')) return measureOurs(arg('size', 'a'), device, steps, threads, stepsPerRun[0]);
+  if (flag('child')) return measureOurs(arg('size', 'a'), device, steps, threads, stepsPerRun[0], Number(arg('lora', '0')));
   if (flag('check-cuda')) return checkCuda(sizes, steps);
   const python = arg('python', '/usr/bin/python3');
   const ref = resolve(arg('ref', join(__dirname, '..', '..', 'shared', 'reference', 'gpt_ref.py')));
