@@ -60,3 +60,17 @@ test('ftlab doctor (text) names every part; setup-cuda refuses an unknown CUDA m
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--cuda must be one of 13, 12/);
 });
+
+test('--device cuda where CUDA cannot work: train and experiment stop with the gaps and the fix before writing any folder', { skip: PROVIDER_FILES.every((f) => existsSync(join(ortBinaryDir(), f))) && 'the CUDA provider is installed here' }, async () => {
+  const { scratchDir } = await import('../data/helpers');
+  const dir = scratchDir('cli-device-cuda');
+  for (const argv of [['train', '--model', join(dir, 'm'), '--data', join(dir, 'd.jsonl'), '--out', join(dir, 'run')], ['experiment', '--data', join(dir, 'd.jsonl'), '--out', join(dir, 'exp')]]) {
+    const r = await capture([...argv, '--device', 'cuda']);
+    assert.equal(r.code, 1, argv[0]);
+    assert.match(r.err, new RegExp(`ftlab ${argv[0]}: CUDA training cannot work here:\\n  - the ONNX Runtime CUDA provider is not installed .*with ftlab setup-cuda\\nOr train on the CPU: --device cpu`));
+    assert.equal(existsSync(join(dir, argv[0] === 'train' ? 'run' : 'exp')), false);
+  }
+  const bad = await capture(['train', '--model', 'm', '--data', 'd', '--out', 'o', '--device', 'gpu']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--device must be one of auto, cpu, cuda/);
+});
