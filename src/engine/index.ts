@@ -41,7 +41,7 @@ export { loadTrainedRun, saveRunAsHf, type TrainedRun } from './train/runFiles';
 // Run folders: config.json, status.json, metrics.jsonl (one schema, checked readers)
 export { RUN_FILES, RunFolderError, type RunFolderProblem } from './runs/runFolder';
 export { RUN_CONFIG_VERSION, RUN_FORMAT, readRunConfig, type BaseModelRef, type ExperimentLink, type RunConfig, type RunDescription } from './runs/runConfig';
-export { RUN_STATES, readRunStatus, writeRunStatus, type RunState, type RunStatus, type RunStatusReport } from './runs/runStatus';
+export { RUN_STATES, readRunStatus, recordProcessEnd, writeRunStatus, type RunState, type RunStatus, type RunStatusReport } from './runs/runStatus';
 export { readEvalMetrics, readMetrics, truncateMetricsAfter } from './runs/metricsLog';
 export { clearStopRequest, isStopRequested, readStopRequest, requestStop, type StopRequest } from './runs/stopRequest';
 export { labelProblem, readRunLabel, writeRunLabel } from './runs/runLabel';

@@ -65,8 +65,10 @@ test('ftlab experiment: two strategies, each in its own process, a valid report;
   assert.notEqual(rb.status, 0);
   for (const v of ['full-steps30', 'lora-steps30']) {
     const st = readRunStatus(join(b, 'runs', v));
-    assert.equal(st.state, 'stopped', `${v}: ${JSON.stringify(st)}`);
-    assert.match(st.reason ?? '', /gone|killed/);
+    // The launcher saw its process killed and says so; the checkpoint of step 25 stays for the resume.
+    assert.equal(st.state, 'failed', `${v}: ${JSON.stringify(st)}`);
+    assert.match(st.error?.message ?? '', /killed \(SIGKILL\): out of memory, or ended from outside/);
+    assert.equal(st.error?.code, 'SIGKILL');
   }
   const rc = experiment(['--resume', b]);
   assert.equal(rc.status, 0, rc.stderr);

@@ -9,7 +9,7 @@ import { choice, parseFlags, userMessage } from '../flags';
 import { checkDevice, deviceRequest } from '../deviceFlags';
 import {
   CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, OutOfMemoryError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
-  createExperiment, formatReportTable, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
+  createExperiment, formatReportTable, recordProcessEnd, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
   type VariantLauncher, type ExperimentMachine,
 } from '../../engine';
 
@@ -116,7 +116,14 @@ export const childProcessLauncher = (quiet: boolean): VariantLauncher => (dir, v
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', fail);
-  child.on('exit', (code, signal) => (code === 0 ? ok() : fail(new Error(signal ? `its process was killed (${signal}): out of memory, or stopped from outside; run again to resume` : `its process exited with code ${code} (the message is above)`))));
+  child.on('exit', (code, signal) => {
+    if (code === 0) return ok();
+    if (!signal) return fail(new Error(`its process exited with code ${code} (the message is above)`));
+    const what = `its process was killed (${signal}): ${signal === 'SIGKILL' ? 'out of memory, or ended from outside' : signal === 'SIGTERM' || signal === 'SIGINT' ? 'stopped' : 'a crash in native code'}; run again to resume`;
+    // The process could not write its ending; a stop (SIGTERM, SIGINT) reads as stopped already.
+    if (signal !== 'SIGTERM' && signal !== 'SIGINT' && child.pid !== undefined) recordProcessEnd(join(dir, v.runDir), child.pid, what, signal);
+    fail(new Error(what));
+  });
 });
 
 /** Runs (or continues) an experiment and prints its table; shared by `ftlab experiment` and `ftlab demo`. */

@@ -114,6 +114,27 @@ function configuredSteps(runDir: string): number | undefined {
 }
 
 /**
+ * The process of a run ended without writing its ending (killed by a signal, a native crash): its
+ * status.json, still 'running' with that process's id, becomes 'failed' with what happened (the
+ * parent that saw the process end says it). Returns false when the run had written its own ending.
+ * The checkpoint stays: a failed run resumes like a stopped one.
+ */
+export function recordProcessEnd(runDir: string, pid: number, what: string, code?: string, now: Date = new Date()): boolean {
+  const file = join(runDir, RUN_FILES.status);
+  if (!existsSync(file)) return false;
+  let s: RunStatus;
+  try {
+    s = readJsonFile(file, runStatusRule, { fix: REWRITE_FIX });
+  } catch {
+    return false; // not a file this release wrote: leave it for its reader to name
+  }
+  if (s.state !== 'running' || s.pid !== pid || s.hostname !== hostname()) return false;
+  const at = now.toISOString();
+  writeRunStatus(runDir, { ...s, state: 'failed', heartbeatAt: at, endedAt: at, error: { message: what, ...(code ? { code } : {}) } });
+  return true;
+}
+
+/**
  * What train() uses to keep status.json current: start, a heartbeat at step boundaries (written at
  * most every HEARTBEAT_MS, so it costs nothing per step), and the ending. `fail` only writes once
  * `start` has: a run that refused to start (an existing run, a finished one) keeps its status.
