@@ -69,3 +69,13 @@ test('K = 4 steps per run gives the losses and weights of one step per run bit f
   assert.notEqual(a[0].loss, a[1].loss);
   assert.equal(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).training.stepsPerRun, 4);
 });
+
+test('with gradient accumulation (a Loop over micro-batches inside the Loop over steps) K = 3 equals K = 1 bit for bit', async () => {
+  const dir = scratchDir('steps-per-run-accum');
+  const { ds, model, cfg } = await setup(dir);
+  const args = { ...TRAINING_DEFAULTS, device: 'cpu' as const, learningRate: 3e-3, maxSteps: 4, perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 2, shuffle: true, threads: 1, saveSteps: 0 };
+  const one = await train({ model, weights: gpt2Init(cfg, 5), data: ds, runDir: join(dir, 'k1'), args });
+  const three = await train({ model, weights: gpt2Init(cfg, 5), data: ds, runDir: join(dir, 'k3'), args: { ...args, stepsPerRun: 3 } });
+  assert.deepEqual(metrics(join(dir, 'k3')).map((m) => m.loss), metrics(join(dir, 'k1')).map((m) => m.loss));
+  for (const p of model.params) assert.deepEqual(Array.from(three.weights.get(p.name)!), Array.from(one.weights.get(p.name)!), p.name);
+});
