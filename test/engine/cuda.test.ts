@@ -16,8 +16,9 @@ import { createSession } from '../../src/engine/runtime/session';
 import { toModelProto } from '../../src/engine/graph/serialize';
 import { newBuilder } from './harness';
 import { scratchDir } from '../data/helpers';
+import { repoRoot } from '../foundation/repoRoot';
 
-const FIXTURE = join(__dirname, '..', '..', 'test', 'fixtures', 'elf', 'needs-cuda13.so');
+const FIXTURE = join(repoRoot, 'test', 'fixtures', 'elf', 'needs-cuda13.so');
 const NO_PIN = { env: {} };
 
 /** A machine where everything is in place (an H200, CUDA 13 driver, provider and libraries found). */
@@ -108,7 +109,7 @@ test('each missing part: auto says it in one line, cuda lists every one with its
 test('the probe reads which CUDA the provider links (ELF DT_NEEDED) and finds its libraries on LD_LIBRARY_PATH or off the loader path', () => {
   assert.deepEqual(elfNeeded(FIXTURE), ['libcublasLt.so.13', 'libcudart.so.13']);
   assert.deepEqual(elfNeeded(join(ortBinaryDir(), 'onnxruntime_binding.node')), ['libonnxruntime.so.1', 'libstdc++.so.6', 'libm.so.6', 'libgcc_s.so.1', 'libc.so.6']);
-  assert.throws(() => elfNeeded(join(__dirname, '..', '..', 'package.json')), /is not an ELF file/);
+  assert.throws(() => elfNeeded(join(repoRoot, 'package.json')), /is not an ELF file/);
 
   const dir = scratchDir('cuda-probe');
   const providerDir = join(dir, 'bin'), onPath = join(dir, 'ld'), venv = join(dir, 'venv'), off = join(venv, 'lib', 'python3.12', 'site-packages', 'nvidia', 'cublas', 'lib');
