@@ -133,12 +133,13 @@ export class PromptTester implements vscode.Disposable {
     const options: vscode.DecorationOptions[] = [];
     for (const s of lines?.values() ?? []) {
       if (s.line >= editor.document.lineCount) continue;
-      const inline = s.answers.map((a) => `${a.who}: ${shortened(a.text || (a.state === 'waiting' || a.state === 'streaming' ? '…' : '(nothing)'))}${a.state === 'cancelled' ? ' (stopped)' : ''}`).join('  ·  ');
+      const empty = (a: Answer) => (a.state === 'waiting' || a.state === 'streaming' ? '…' : a.state === 'failed' ? '(failed: see the message)' : '(nothing)');
+      const inline = s.answers.map((a) => `${a.who}: ${shortened(a.text || empty(a))}${a.state === 'cancelled' ? ' (stopped)' : ''}`).join('  ·  ');
       const hover = new vscode.MarkdownString();
       hover.appendMarkdown(`**${s.question.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}**\n\n`);
       for (const a of s.answers) {
         hover.appendMarkdown(`- *${a.who.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&')}*: `);
-        hover.appendText(`${a.text || '(nothing)'}${a.state === 'cancelled' ? ' (stopped)' : a.state === 'failed' ? '' : ''}`);
+        hover.appendText(`${a.text || empty(a)}${a.state === 'cancelled' ? ' (stopped)' : ''}`);
         hover.appendMarkdown('\n');
       }
       options.push({ range: editor.document.lineAt(s.line).range, hoverMessage: hover, renderOptions: { after: { contentText: `  → ${inline}` } } });

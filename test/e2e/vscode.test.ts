@@ -4,6 +4,8 @@
 // a child process), its dashboard (two loss curves, the grouped accuracy bars, the table) before and
 // after a window reload, the Experiments view with the experiment's runs under it and "Compare runs"
 // on both, prompt testing, export, Prepare Q&A data with its Problems-panel markers, the walkthrough,
+// the settings under "Fine-Tune Lab", the status bar item during a run, Stop and Resume from the
+// Experiments view (the run continues from its checkpoint), Export and Delete from its context menu,
 // and the Restricted Mode explanation. Skips, saying why, until scripts/e2e-setup.sh has installed
 // code-server and Chromium. Screenshots of each step go to out/e2e/.
 import assert from 'node:assert/strict';
@@ -150,7 +152,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
   mkdirSync(extensions);
   mkdirSync(home);
   writeFileSync(join(dir, 'config.yaml'), '');
-  writeFileSync(
+  const writeSettings = (extra: Record<string, unknown>) => writeFileSync(
     join(userData, 'User', 'settings.json'),
     JSON.stringify({
       'telemetry.telemetryLevel': 'off',
@@ -163,8 +165,12 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
       'finetuneLab.experiment.maxSteps': 2,
       'finetuneLab.evaluation.generalPrompts': generalPrompts,
       'finetuneLab.evaluation.generalText': generalText,
+      // The runs' config.json records what the extension passed to the experiment process.
+      'finetuneLab.cpuThreads': 1,
+      ...extra,
     }),
   );
+  writeSettings({});
   const env = {
     ...process.env,
     HOME: home,
@@ -364,11 +370,14 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
   });
 
   await step('"Export run" writes the fine-tuned model as a Hugging Face folder', async () => {
-    await runCommand(page, 'Export run as a Hugging Face model');
+    await runCommand(page, 'Export run…');
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: '/full' }).first();
     await row.waitFor({ timeout: 10_000 });
     await row.click();
-    await toast(page, 'as a Hugging Face model folder').waitFor({ timeout: 30_000 });
+    const format = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Hugging Face model folder' }).first();
+    await format.waitFor({ timeout: 10_000 });
+    await format.click();
+    await toast(page, 'as a Hugging Face model folder').waitFor({ timeout: 60_000 });
     const [experiment] = readdirSync(experimentsDir);
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(existsSync(join(experimentsDir, experiment, 'runs', 'full', 'exported-hf', f)), f);
   });
@@ -411,6 +420,109 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     const shown = await dashboardShows(frame, 'full:2 lora:2');
     assert.equal(shown.rows.length, 2);
     await shot(page, '7-compare-runs');
+  });
+
+  await step('the settings appear under "Fine-Tune Lab" in the Settings editor; runs record the threads set there', async () => {
+    const [experiment] = readdirSync(experimentsDir);
+    const config = JSON.parse(readFileSync(join(experimentsDir, experiment, 'runs', 'full', 'config.json'), 'utf8'));
+    assert.equal(config.training.threads, 1, 'finetuneLab.cpuThreads reached the experiment process');
+    await runCommand(page, 'Preferences: Open User Settings');
+    const editor = page.locator('.settings-editor');
+    await editor.locator('.settings-header-widget').waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(500); // the search box takes the focus when the editor opens
+    await page.keyboard.type('@ext:finetune-lab.finetune-lab');
+    for (const title of ['Device', 'Cpu Threads', 'Runs Folder', 'Default Strategies', 'Replay Share', 'Validation Share', 'Decoding']) {
+      await editor.locator('.setting-item-title', { hasText: title }).first().waitFor({ timeout: 20_000 });
+    }
+    await editor.locator('.settings-group-title-label, .settings-toc-container .monaco-list-row', { hasText: 'Fine-Tune Lab' }).first().waitFor({ timeout: 10_000 });
+    await shot(page, '9-settings');
+    await runCommand(page, 'View: Close All Editors');
+  });
+
+  // One strategy, more steps: long enough to stop it from the view while it trains.
+  writeSettings({ 'finetuneLab.experiment.maxSteps': 60 });
+  let stoppedAt = 0;
+  let second = '';
+  await step('while a run trains, the status bar shows its step, loss and ETA; Stop in the Experiments view stops it at a step with its checkpoint', async () => {
+    await page.waitForTimeout(1_500); // the settings file is read again
+    const before = new Set(readdirSync(experimentsDir));
+    await runCommand(page, 'Fine-tune model');
+    const row = (text: string) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+    await row('data/train.jsonl').waitFor({ timeout: 10_000 });
+    await row('data/train.jsonl').click();
+    await row('Built-in small GPT').waitFor({ timeout: 10_000 });
+    await row('Built-in small GPT').click();
+    await row('LoRA').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter'); // full fine-tuning alone (finetuneLab.defaultStrategies)
+    await row('Strategy presets').waitFor({ timeout: 10_000 });
+    await row('Strategy presets').click();
+    const status = page.locator('.statusbar-item', { hasText: /step \d+\/60 · loss [\d.]+ · ETA/ }).first();
+    await status.waitFor({ timeout: 120_000 });
+    assert.match(await status.innerText(), /full 1\/1 · step \d+\/60 · loss \d+\.\d{3} · ETA (…|\d+:\d\d)/);
+    await shot(page, '10-status-bar');
+    second = readdirSync(experimentsDir).find((e) => !before.has(e)) ?? '';
+    assert.ok(second, 'a second experiment folder');
+    await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').click();
+    const item = sidebarRow(second);
+    await item.waitFor({ timeout: 20_000 });
+    await item.click({ button: 'right' });
+    const stop = page.locator('.context-view .action-item', { hasText: /^Stop$/ }).first();
+    await stop.waitFor({ timeout: 10_000 });
+    await shot(page, '11-stop-menu');
+    await stop.click();
+    await toast(page, `experiment ${second} stopped`).waitFor({ timeout: 120_000 });
+    const runDir = join(experimentsDir, second, 'runs', 'full');
+    const st = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
+    assert.equal(st.state, 'stopped');
+    stoppedAt = st.step;
+    assert.ok(stoppedAt > 0 && stoppedAt < 60, `stopped at step ${stoppedAt}`);
+    assert.equal(JSON.parse(readFileSync(join(runDir, 'checkpoint', 'trainer_state.json'), 'utf8')).step, stoppedAt, 'the checkpoint is at the step it stopped at');
+    await status.waitFor({ state: 'hidden', timeout: 20_000 });
+    await shot(page, '12-stopped');
+  });
+
+  await step('Resume in the Experiments view continues the stopped run from its checkpoint to the end', async () => {
+    const item = sidebarRow(second);
+    await item.click({ button: 'right' });
+    const resume = page.locator('.context-view .action-item', { hasText: 'Resume' }).first();
+    await resume.waitFor({ timeout: 10_000 });
+    await resume.click();
+    await toast(page, `experiment ${second} finished`).waitFor({ timeout: 300_000 });
+    const runDir = join(experimentsDir, second, 'runs', 'full');
+    const steps = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
+    assert.deepEqual(steps, Array.from({ length: 60 }, (_, i) => i + 1), 'every step once: none lost, none repeated');
+    assert.equal(JSON.parse(readFileSync(join(runDir, 'outcome.json'), 'utf8')).training.resumedFromStep, stoppedAt);
+    await sidebarRow('full').waitFor({ timeout: 10_000 });
+    await shot(page, '13-resumed');
+  });
+
+  await step('Export (ONNX) and Delete from the Experiments view\'s context menu', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').click();
+    const runRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'step 60/60' }).first();
+    await runRow.waitFor({ timeout: 20_000 });
+    await runRow.click({ button: 'right' });
+    await page.locator('.context-view .action-item', { hasText: 'Export run…' }).first().click({ timeout: 10_000 });
+    const onnx = page.locator('.quick-input-list .monaco-list-row', { hasText: 'ONNX model' }).first();
+    await onnx.waitFor({ timeout: 10_000 });
+    await onnx.click();
+    await toast(page, 'as an ONNX model').waitFor({ timeout: 120_000 });
+    assert.ok(existsSync(join(experimentsDir, second, 'runs', 'full', 'exported-onnx', 'model.onnx')));
+
+    const item = sidebarRow(second);
+    await item.click({ button: 'right' });
+    await page.locator('.context-view .action-item', { hasText: /^Delete$/ }).first().click({ timeout: 10_000 });
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    assert.match(await dialog.innerText(), new RegExp(`Delete the experiment ${second} with its 1 run\\?`));
+    await shot(page, '14-delete-dialog');
+    await dialog.locator('.monaco-button', { hasText: 'Move to Trash' }).click();
+    // A server without a trash asks again before deleting for good.
+    const forever = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete Permanently' });
+    if (await forever.waitFor({ timeout: 5_000 }).then(() => true, () => false)) await forever.click();
+    await toast(page, `deleted the experiment ${second}`).waitFor({ timeout: 20_000 });
+    assert.equal(existsSync(join(experimentsDir, second)), false);
+    await item.waitFor({ state: 'detached', timeout: 10_000 });
+    await shot(page, '15-deleted');
   });
 
   await t.test('the dashboard webview reports no Content-Security-Policy violation', () => {
