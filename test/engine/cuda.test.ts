@@ -155,3 +155,30 @@ test('train() with an explicit cuda that cannot work fails before the run folder
   }), CudaUnavailableError);
   assert.equal(existsSync(runDir), false);
 });
+
+test('driver, CUDA version and GPUs come from nvidia-smi (a stand-in on PATH here), and a too-old driver is a gap', () => {
+  const dir = scratchDir('cuda-smi');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const smi = join(bin, 'nvidia-smi');
+  writeFileSync(smi, `#!/bin/sh
+if [ "$#" -gt 0 ]; then printf '0, NVIDIA H200, 143771, 550.54.15\\n1, NVIDIA H200, 143771, 550.54.15\\n'; exit 0; fi
+echo '| NVIDIA-SMI 550.54.15    Driver Version: 550.54.15    CUDA Version: 12.4 |'
+`, { mode: 0o755 });
+  const providerDir = join(dir, 'provider');
+  mkdirSync(providerDir);
+  copyFileSync(FIXTURE, join(providerDir, PROVIDER_FILES[0]));
+  writeFileSync(join(providerDir, PROVIDER_FILES[1]), '');
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved}`;
+  try {
+    const p = probeCuda({ providerDir });
+    assert.deepEqual(p.gpus, [{ index: 0, name: 'NVIDIA H200', memoryMiB: 143771 }, { index: 1, name: 'NVIDIA H200', memoryMiB: 143771 }]);
+    assert.deepEqual(p.driver, { version: '550.54.15', cudaVersion: '12.4', source: 'nvidia-smi' });
+    assert.equal(p.gpuSource, 'nvidia-smi');
+    const driver = cudaGaps(p).find((g) => g.code === 'driver');
+    assert.ok(driver && /supports CUDA 12\.4, the provider needs CUDA 13 \(driver 580\.65\.06 or newer\)/.test(driver.problem));
+  } finally {
+    process.env.PATH = saved;
+  }
+});
