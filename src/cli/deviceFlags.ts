@@ -19,12 +19,13 @@ export function deviceRequest(value: string | undefined): DeviceRequest {
 }
 
 /**
- * Resolves the request before anything is written: prints auto's one-line reason, throws
- * CudaUnavailableError (worded by userMessage) for a cuda that cannot work.
+ * Resolves the request before anything is written: throws CudaUnavailableError (worded by
+ * userMessage) for a cuda that cannot work; with `say`, prints auto's one-line reason (commands whose
+ * training logs it through train() pass none).
  */
-export function checkDevice(request: DeviceRequest, say: (line: string) => void): void {
+export function checkDevice(request: DeviceRequest, say?: (line: string) => void): void {
   const choice = resolveDevice(request);
-  if (request === 'auto') say(`device: ${choice.reason}`);
+  if (request === 'auto') say?.(`device: ${choice.reason}`);
 }
 
 export function stepsPerRunFlag(value: number | undefined): number {

@@ -64,7 +64,7 @@ export const pretrain: CliCommand = {
     const cfgDir = resolve(f['model-config']), out = resolve(f.out), seed = f.seed ?? 0;
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
-      checkDevice(device, say);
+      checkDevice(device);
       const config = await readHfConfig(cfgDir);
       const model = causalLMFromHf(config);
       const tokenizer = await loadTokenizer(cfgDir);

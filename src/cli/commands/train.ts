@@ -113,7 +113,7 @@ export const train: CliCommand = {
     const runDir = resolve(f.out);
     const say = (s: string) => { if (!f.quiet) process.stderr.write(s + '\n'); };
     try {
-      checkDevice(settings.args.device, say);
+      checkDevice(settings.args.device);
       const res = await fineTune({
         ...settings, runDir, resume: !!f.resume, overwrite: !!f.overwrite, describe: { command: 'train' },
         memory: { ignoreEstimate: !!f['ignore-memory-estimate'] },
