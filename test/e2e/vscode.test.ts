@@ -152,7 +152,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
   mkdirSync(extensions);
   mkdirSync(home);
   writeFileSync(join(dir, 'config.yaml'), '');
-  const writeSettings = (extra: Record<string, unknown>) => writeFileSync(
+  writeFileSync(
     join(userData, 'User', 'settings.json'),
     JSON.stringify({
       'telemetry.telemetryLevel': 'off',
@@ -167,10 +167,8 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
       'finetuneLab.evaluation.generalText': generalText,
       // The runs' config.json records what the extension passed to the experiment process.
       'finetuneLab.cpuThreads': 1,
-      ...extra,
     }),
   );
-  writeSettings({});
   const env = {
     ...process.env,
     HOME: home,
@@ -363,7 +361,8 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Test prompt' }).first();
     await lens.waitFor({ timeout: 20_000 });
     await lens.click();
-    const answer = toast(page, 'fine-tuned (');
+    // The answer's notification (the progress notification while testing names the run too).
+    const answer = toast(page, '→ base:');
     await answer.waitFor({ timeout: 30_000 });
     assert.match(await answer.innerText(), /Q: What is the capital of France\? → base: .*fine-tuned \([\d-]+\/(full|lora)\)/s);
     await shot(page, '3b-prompt-test');
@@ -377,7 +376,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     const format = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Hugging Face model folder' }).first();
     await format.waitFor({ timeout: 10_000 });
     await format.click();
-    await toast(page, 'as a Hugging Face model folder').waitFor({ timeout: 60_000 });
+    await toast(page, 'as a Hugging Face model folder: ').waitFor({ timeout: 60_000 }); // not the progress notification
     const [experiment] = readdirSync(experimentsDir);
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(existsSync(join(experimentsDir, experiment, 'runs', 'full', 'exported-hf', f)), f);
   });
@@ -428,8 +427,9 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     assert.equal(config.training.threads, 1, 'finetuneLab.cpuThreads reached the experiment process');
     await runCommand(page, 'Preferences: Open User Settings');
     const editor = page.locator('.settings-editor');
-    await editor.locator('.settings-header-widget').waitFor({ timeout: 20_000 });
-    await page.waitForTimeout(500); // the search box takes the focus when the editor opens
+    const search = editor.locator('.suggest-input-container').first();
+    await search.waitFor({ timeout: 20_000 });
+    await search.click();
     await page.keyboard.type('@ext:finetune-lab.finetune-lab');
     for (const title of ['Device', 'Cpu Threads', 'Runs Folder', 'Default Strategies', 'Replay Share', 'Validation Share', 'Decoding']) {
       await editor.locator('.setting-item-title', { hasText: title }).first().waitFor({ timeout: 20_000 });
@@ -439,12 +439,14 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await runCommand(page, 'View: Close All Editors');
   });
 
-  // One strategy, more steps: long enough to stop it from the view while it trains.
-  writeSettings({ 'finetuneLab.experiment.maxSteps': 60 });
+  // One strategy, more steps: long enough to stop it from the view while it trains. (Workspace settings:
+  // code-server does not read the profile's settings.json again once it has started.)
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'finetuneLab.experiment.maxSteps': 60 }));
   let stoppedAt = 0;
   let second = '';
   await step('while a run trains, the status bar shows its step, loss and ETA; Stop in the Experiments view stops it at a step with its checkpoint', async () => {
-    await page.waitForTimeout(1_500); // the settings file is read again
+    await page.waitForTimeout(2_000); // the workspace settings are read
     const before = new Set(readdirSync(experimentsDir));
     await runCommand(page, 'Fine-tune model');
     const row = (text: string) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
@@ -462,7 +464,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await shot(page, '10-status-bar');
     second = readdirSync(experimentsDir).find((e) => !before.has(e)) ?? '';
     assert.ok(second, 'a second experiment folder');
-    await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').click();
+    await runCommand(page, 'Fine-Tune Lab: Focus on Experiments View');
     const item = sidebarRow(second);
     await item.waitFor({ timeout: 20_000 });
     await item.click({ button: 'right' });
@@ -497,7 +499,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
   });
 
   await step('Export (ONNX) and Delete from the Experiments view\'s context menu', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="Fine-Tune Lab"]').click();
+    await runCommand(page, 'Fine-Tune Lab: Focus on Experiments View');
     const runRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'step 60/60' }).first();
     await runRow.waitFor({ timeout: 20_000 });
     await runRow.click({ button: 'right' });
@@ -505,7 +507,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     const onnx = page.locator('.quick-input-list .monaco-list-row', { hasText: 'ONNX model' }).first();
     await onnx.waitFor({ timeout: 10_000 });
     await onnx.click();
-    await toast(page, 'as an ONNX model').waitFor({ timeout: 120_000 });
+    await toast(page, 'as an ONNX model: ').waitFor({ timeout: 120_000 });
     assert.ok(existsSync(join(experimentsDir, second, 'runs', 'full', 'exported-onnx', 'model.onnx')));
 
     const item = sidebarRow(second);
