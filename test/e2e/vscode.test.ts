@@ -261,13 +261,18 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     assert.equal(rows.filter((r) => /Ln \d+,/.test(r)).length, 3, rows.join('\n'));
     assert.doesNotMatch(rows.join('\n'), /(^|\s|\()--[a-z]/, 'no CLI flag in VS Code');
     await shot(page, '1b-problems');
-    // Fix the file in the editor and save: the validation on save clears the markers.
+    // Fix the file in the editor (delete the bad records, bottom up so the lines above keep their
+    // numbers; typed text would be auto-closed) and save: the validation on save clears the markers.
     await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.insertText(good.join('\n') + '\n');
+    for (const line of [5, 4, 2]) {
+      await page.keyboard.press('Control+Home');
+      for (let k = 1; k < line; k++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('Backspace');
+    }
     await page.keyboard.press('Control+S');
     await page.locator('.markers-panel', { hasText: 'No problems have been detected' }).waitFor({ timeout: 30_000 });
-    assert.equal(readFileSync(join(workspace, 'data', 'bad.jsonl'), 'utf8').trim(), good.join('\n'));
+    assert.equal(readFileSync(join(workspace, 'data', 'bad.jsonl'), 'utf8').trim(), good.slice(0, 3).join('\n'));
     await shot(page, '1c-problems-fixed');
     // Good now: Prepare Q&A data shows the statistics and the examples with the trained part marked.
     await page.keyboard.press('Control+J'); // the panel away: the preview's examples are below its statistics
@@ -439,10 +444,11 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await runCommand(page, 'View: Close All Editors');
   });
 
-  // One strategy, more steps: long enough to stop it from the view while it trains. (Workspace settings:
+  // One strategy, more steps: long enough to stop it from the view while it trains (a step of the
+  // built-in model on this data takes about 0.1 s). (Workspace settings:
   // code-server does not read the profile's settings.json again once it has started.)
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'finetuneLab.experiment.maxSteps': 60 }));
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'finetuneLab.experiment.maxSteps': 400 }));
   let stoppedAt = 0;
   let second = '';
   await step('while a run trains, the status bar shows its step, loss and ETA; Stop in the Experiments view stops it at a step with its checkpoint', async () => {
@@ -458,9 +464,9 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await page.keyboard.press('Enter'); // full fine-tuning alone (finetuneLab.defaultStrategies)
     await row('Strategy presets').waitFor({ timeout: 10_000 });
     await row('Strategy presets').click();
-    const status = page.locator('.statusbar-item', { hasText: /step \d+\/60 · loss [\d.]+ · ETA/ }).first();
+    const status = page.locator('.statusbar-item', { hasText: /step \d+\/400 · loss [\d.]+ · ETA/ }).first();
     await status.waitFor({ timeout: 120_000 });
-    assert.match(await status.innerText(), /full 1\/1 · step \d+\/60 · loss \d+\.\d{3} · ETA (…|\d+:\d\d)/);
+    assert.match(await status.innerText(), /full 1\/1 · step \d+\/400 · loss \d+\.\d{3} · ETA (…|\d+:\d\d)/);
     await shot(page, '10-status-bar');
     second = readdirSync(experimentsDir).find((e) => !before.has(e)) ?? '';
     assert.ok(second, 'a second experiment folder');
@@ -477,7 +483,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     const st = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
     assert.equal(st.state, 'stopped');
     stoppedAt = st.step;
-    assert.ok(stoppedAt > 0 && stoppedAt < 60, `stopped at step ${stoppedAt}`);
+    assert.ok(stoppedAt > 0 && stoppedAt < 400, `stopped at step ${stoppedAt}`);
     assert.equal(JSON.parse(readFileSync(join(runDir, 'checkpoint', 'trainer_state.json'), 'utf8')).step, stoppedAt, 'the checkpoint is at the step it stopped at');
     await status.waitFor({ state: 'hidden', timeout: 20_000 });
     await shot(page, '12-stopped');
@@ -492,7 +498,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await toast(page, `experiment ${second} finished`).waitFor({ timeout: 300_000 });
     const runDir = join(experimentsDir, second, 'runs', 'full');
     const steps = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step as number);
-    assert.deepEqual(steps, Array.from({ length: 60 }, (_, i) => i + 1), 'every step once: none lost, none repeated');
+    assert.deepEqual(steps, Array.from({ length: 400 }, (_, i) => i + 1), 'every step once: none lost, none repeated');
     assert.equal(JSON.parse(readFileSync(join(runDir, 'outcome.json'), 'utf8')).training.resumedFromStep, stoppedAt);
     await sidebarRow('full').waitFor({ timeout: 10_000 });
     await shot(page, '13-resumed');
@@ -500,7 +506,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
 
   await step('Export (ONNX) and Delete from the Experiments view\'s context menu', async () => {
     await runCommand(page, 'Fine-Tune Lab: Focus on Experiments View');
-    const runRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'step 60/60' }).first();
+    const runRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'step 400/400' }).first();
     await runRow.waitFor({ timeout: 20_000 });
     await runRow.click({ button: 'right' });
     await page.locator('.context-view .action-item', { hasText: 'Export run…' }).first().click({ timeout: 10_000 });
