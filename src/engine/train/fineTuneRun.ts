@@ -3,7 +3,7 @@
 // (src/engine/trainerWorker.ts) turns the callbacks into protocol messages.
 
 import { join, resolve } from 'node:path';
-import { loadHfModel } from '../checkpoint/hfModel';
+import { HfModel, loadHfModel } from '../checkpoint/hfModel';
 import { qaItems } from '../experiment/evalSets';
 import { modelIdentity } from '../checkpoint/modelIdentity';
 import { causalLMFromHf } from '../models/hfCausalLM';
@@ -133,17 +133,20 @@ export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Pr
   }
   const builtin = job.baseModel === 'builtin';
   const modelDir = builtin ? requireBuiltinModel() : resolve(job.baseModel);
-  const hf = await loadHfModel(modelDir, { onWarning: (w) => cb.onLog?.(`warning: ${w}`) });
-  const model = causalLMFromHf(hf.config);
+  // The memory check needs only config.json and the data: the weights are read after it.
+  const model = causalLMFromHf(await readHfConfig(modelDir));
   const tokenizer = await loadTokenizer(modelDir);
   // An experiment prepares its data once; every variant trains on the same prepared folder. A new
-  // run's data is prepared beside its folder first: a run refused for memory leaves no folder.
+  // run's data is prepared beside its folder first: a run refused for memory, or whose weights do
+  // not load, leaves no folder.
   const staged = !job.preparedDir && !existsSync(job.runDir) ? `${job.runDir}.data-${process.pid}` : null;
   const dataDir = job.preparedDir ?? join(job.runDir, 'data');
+  let hf: HfModel;
   try {
     const prepared = job.preparedDir ? { dir: job.preparedDir, manifest: PreparedDataset.open(job.preparedDir).manifest, reused: true } : await prepareRunData(job, tokenizer, model, staged ?? dataDir);
     const memory = checkTrainingMemory(memoryInput(job, model, PreparedDataset.open(prepared.dir)), job.memory?.available ?? availableMemory(), job.memory?.ignoreEstimate);
     cb.onMemory?.(memory);
+    hf = await loadHfModel(modelDir, { onWarning: (w) => cb.onLog?.(`warning: ${w}`) });
     if (staged) {
       mkdirSync(job.runDir, { recursive: true });
       renameSync(staged, dataDir);
