@@ -47,6 +47,8 @@ export const CASES: MemoryCase[] = [
   { name: 'gpt2-lora', config: gpt2(4, 256, 4, 16384, 512), seq: 256, batch: 8, flags: ['--strategy', 'lora'] },
   { name: 'gpt2-full-val', config: gpt2(4, 256, 4, 16384, 512), seq: 128, batch: 4, flags: ['--validation-split', '0.5', '--eval-steps', '1'] },
   { name: 'gpt2-frozen-l2sp', config: gpt2(4, 256, 4, 16384, 512), seq: 128, batch: 4, flags: ['--strategy', 'frozen-embeddings', '--l2sp-weight', '1'] },
+  { name: 'gpt2-124m', config: gpt2(12, 768, 12, 50257, 1024), seq: 256, batch: 4, flags: [] },
+  { name: 'gpt2-124m-lora', config: gpt2(12, 768, 12, 50257, 1024), seq: 256, batch: 4, flags: ['--strategy', 'lora'] },
   { name: 'llama-full', config: llama('llama', 4, 256, 8, 4, 688, 16384, false), seq: 128, batch: 4, flags: [] },
   { name: 'llama-lora-long', config: llama('llama', 4, 256, 8, 4, 688, 16384, false), seq: 512, batch: 2, flags: ['--strategy', 'lora'] },
   { name: 'qwen2-full', config: llama('qwen2', 3, 192, 6, 2, 512, 32768, true), seq: 128, batch: 4, flags: [] },
