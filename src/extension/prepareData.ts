@@ -102,7 +102,7 @@ export class DataProblems implements vscode.Disposable {
       (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        return this.run(file, tokenizer, outDir, abort.signal, (p) => progress.report({ message: `${p.examples} examples${p.totalBytes ? `, ${Math.round((100 * p.bytesRead) / p.totalBytes)}%` : ''}` }));
+        return this.run(file, tokenizer, outDir, abort.signal, (p) => progress.report({ message: p.totalBytes ? `${Math.round((100 * p.bytesRead) / p.totalBytes)}% read` : undefined }));
       },
     ).then((o) => o, (err: unknown) => (isAbort(err) ? undefined : Promise.reject(err)));
     if (!outcome) return;
