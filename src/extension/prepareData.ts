@@ -22,9 +22,11 @@ import { previewExamples, previewText } from './preparedPreview';
 export const DATA_EXTENSIONS = ['.jsonl', '.json', '.csv', '.tsv'];
 
 /**
- * Files up to this size are validated again on save. Measured (out/h-data/measure.ts: validate-only
- * prepare of demo-style Q&A with the built-in tokenizer, 2 busy cores): 16 KiB 0.5 s, 64 KiB 1.3 s,
- * 256 KiB 3.9 s, 1 MiB 16 s. Larger files keep their diagnostics until Prepare Q&A data runs again.
+ * Files up to this size are validated again on save. Measured: prepareDataset into a scratch folder
+ * (what the pass does) on assets/demo/qa.jsonl's records repeated to size, built-in tokenizer,
+ * maxLength 257, 3 runs each, 2 cores shared with a pretraining job (load average ~11): 16 KiB
+ * 0.5-0.9 s, 64 KiB 1.2-1.5 s, 256 KiB 3.9-4.0 s, 1 MiB 16-17 s, 4 MiB 62-64 s (linear, ~15 s/MiB
+ * there). Larger files keep their diagnostics until Prepare Q&A data runs again.
  */
 export const VALIDATE_ON_SAVE_MAX_BYTES = 256 * 1024;
 /** Quiet time after a save before validating (several saves in a row validate once). */
