@@ -92,7 +92,8 @@ export class TrainingMonitor extends EventEmitter<{ change: [readonly RunProgres
     ]);
     const live = new Set<string>();
     for (const [r, e] of pairs) {
-      if (r.state !== 'running' || !r.details) continue;
+      // Before its first logged step a run is compiling: that time says nothing about a step's.
+      if (r.state !== 'running' || !r.details || r.details.loss === undefined) continue;
       live.add(r.dir);
       let rate = this.rates.get(r.dir);
       if (!rate) this.rates.set(r.dir, (rate = new StepRate()));

@@ -39,6 +39,17 @@ test('the monitor finds the running variant in its experiment, with step, loss a
   assert.equal(monitor.of(ws.experimentDir)?.dir, ws.runDir('lora'));
   assert.deepEqual(changes, [1, 1]);
 
+  // A run still compiling (no step logged yet) gives no ETA from that wait.
+  const fresh = new TrainingMonitor();
+  writeFileSync(join(ws.runDir('lora'), 'metrics.jsonl'), '');
+  const compiling = JSON.parse(readFileSync(join(ws.runDir('lora'), 'status.json'), 'utf8'));
+  writeFileSync(join(ws.runDir('lora'), 'status.json'), JSON.stringify({ ...compiling, state: 'running', step: 0 }));
+  fresh.update([listWorkspaceRuns(ws.root)], 0);
+  appendFileSync(join(ws.runDir('lora'), 'metrics.jsonl'), JSON.stringify({ step: 1, epoch: 0.5, loss: 3, learningRate: 1e-4, gradNorm: 1, tokensPerSecond: 100 }) + '\n');
+  assert.equal(fresh.update([listWorkspaceRuns(ws.root)], 60_000)[0].etaSeconds, undefined, 'one look at a logged step: no rate yet');
+  appendFileSync(join(ws.runDir('lora'), 'metrics.jsonl'), JSON.stringify({ step: 2, epoch: 1, loss: 2.9, learningRate: 1e-4, gradNorm: 1, tokensPerSecond: 100 }) + '\n');
+  assert.equal(fresh.update([listWorkspaceRuns(ws.root)], 61_000)[0].etaSeconds, 4, '1 s a step, 4 steps left');
+
   // Finished: nothing in progress, the status bar hides.
   const status = JSON.parse(readFileSync(join(ws.runDir('lora'), 'status.json'), 'utf8'));
   writeFileSync(join(ws.runDir('lora'), 'status.json'), JSON.stringify({ ...status, state: 'finished' }));
