@@ -469,8 +469,13 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await status.waitFor({ timeout: 120_000 });
     assert.match(await status.innerText(), /full 1\/1 · step \d+\/400 · loss \d+\.\d{3} · ETA (…|\d+:\d\d)/);
     await shot(page, '10-status-bar');
-    second = readdirSync(experimentsDir).find((e) => !before.has(e)) ?? '';
-    assert.ok(second, 'a second experiment folder');
+    // The experiment in training: the new folder whose run is running (in the second e2e run of
+    // 2026-11-27 a second, 2-step experiment appeared beside it; see the issue's closing note).
+    const isRunning = (e: string) => { try { return JSON.parse(readFileSync(join(experimentsDir, e, 'runs', 'full', 'status.json'), 'utf8')).state === 'running'; } catch { return false; } };
+    const added = readdirSync(experimentsDir).filter((e) => !before.has(e));
+    assert.equal(added.length, 1, `one new experiment, not ${added.join(', ')}`);
+    second = added.find(isRunning) ?? '';
+    assert.ok(second, 'a second experiment folder, in training');
     await runCommand(page, 'Fine-Tune Lab: Focus on Experiments View');
     const item = sidebarRow(second);
     await item.waitFor({ timeout: 20_000 });
