@@ -19,12 +19,25 @@ export function isExperimentEntry(v: unknown): v is ExperimentEntry {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'experiment' && typeof (v as { dir?: unknown }).dir === 'string';
 }
 
+const REFRESH_MS = 1000;
+
 export class ExperimentsProvider implements vscode.TreeDataProvider<ViewNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ViewNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
 
+  private pending: ReturnType<typeof setTimeout> | undefined;
+  private lastFired = 0;
+
+  /** Redraws the view at most once per REFRESH_MS: a training run appends metrics many times a second,
+   * and redrawing on each would reread every run folder and close a context menu the user opened. */
   refresh(): void {
-    this.changed.fire(undefined);
+    if (this.pending) return;
+    const wait = Math.max(0, this.lastFired + REFRESH_MS - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.lastFired = Date.now();
+      this.changed.fire(undefined);
+    }, wait);
   }
 
   getChildren(element?: ViewNode): ViewNode[] {
@@ -74,6 +87,7 @@ export class ExperimentsProvider implements vscode.TreeDataProvider<ViewNode>, v
   }
 
   dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
     this.changed.dispose();
   }
 }
