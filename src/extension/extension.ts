@@ -43,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     watcher,
     statusBar,
+    statusBar.item,
     ...registerRunActions(context.extensionUri, experiments, output),
     { dispose: () => pending && clearTimeout(pending) },
     vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(context.extensionUri, output, uri instanceof vscode.Uri ? uri : undefined)),

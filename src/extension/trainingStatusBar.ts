@@ -12,7 +12,8 @@ export const trainingMonitor = new TrainingMonitor();
 const POLL_MS = 2_000;
 
 export class TrainingStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('finetuneLab.training', vscode.StatusBarAlignment.Left, 50);
+  /** Disposed with this object; also in context.subscriptions (the manifest test checks every created item is). */
+  readonly item = vscode.window.createStatusBarItem('finetuneLab.training', vscode.StatusBarAlignment.Left, 50);
   private timer: NodeJS.Timeout | undefined;
   private readonly onChange = (runs: readonly RunProgress[]) => this.show(runs);
 

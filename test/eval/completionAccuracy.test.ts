@@ -14,6 +14,7 @@ import { stepKey } from '../../src/engine/random';
 // One token per character, so a script of completions can be written as text.
 const charTokenizer = {
   eosId: undefined,
+  eosIds: [],
   encode: async (s: string) => [...s].map((ch) => ch.charCodeAt(0)),
   decode: async (ids: readonly number[]) => String.fromCharCode(...ids),
 } as unknown as Tokenizer;
@@ -79,6 +80,7 @@ test('sampling on a fixture model: the same seed gives the same samples and scor
   const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .';
   const tokenizer = {
     eosId: undefined,
+    eosIds: [],
     encode: async (s: string) => [...s].map((ch) => ALPHABET.indexOf(ch)),
     decode: async (ids: readonly number[]) => ids.map((t) => ALPHABET[t]).join(''),
   } as unknown as Tokenizer;

@@ -2,6 +2,7 @@
 // step and loss, best validation loss, task and general accuracy before -> after (baseline.json and
 // outcome.json), a label (label.json), a stop request; and the context value the menus match.
 
+import { REPO_ROOT } from '../checkpoint/fixturePaths';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,7 +84,7 @@ test('a label replaces the name and the folder is named in the tooltip; standalo
 const MINE = new Set(['openDashboard', 'stopRun', 'resumeExperiment', 'exportRun', 'revealRun', 'renameRun', 'deleteRun', 'compareRuns']);
 
 test("package.json's menus offer each action on the items the context values name", () => {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
   const menus: { command: string; when: string; group: string }[] = pkg.contributes.menus['view/item/context'];
   const offered = (value: string) => menus.filter((m) => {
     if (m.when.includes('listMultiSelection') && !m.when.includes('!listMultiSelection')) return false;

@@ -55,7 +55,7 @@ test('streams the text of the greedy tokens, which equal the engine\'s; a summar
   const want = await generate(d, await tok.encode('w5 w17 w33'), { greedy: true, maxNewTokens: 8, stopTokenIds: [63, tok.eosId!] });
   await d.release();
   assert.equal(r.out, `${await tok.decode(want.tokens[0], { skipSpecialTokens: true })}\n`);
-  assert.match(r.err, new RegExp(`^${want.tokens[0].length} tokens in [\\d.]+ s`));
+  assert.match(r.err, new RegExp(`^${want.tokens[0].length} tokens in [\\d.]+ s`, 'm'));
   // Sampling with a seed is reproducible from the command line.
   const s1 = await capture(['--model', dir, '--prompt', 'w5 w17', '--seed', '3', '--temperature', '1.5', '--threads', '1']);
   const s2 = await capture(['--model', dir, '--prompt', 'w5 w17', '--seed', '3', '--temperature', '1.5', '--threads', '1']);

@@ -148,7 +148,7 @@ test("generation stops at the EOS config.json names when tokenizer_config.json n
   withEos(null);
   const free = await generateCli(argv);
   assert.equal(free.code, 0, free.err);
-  assert.match(free.err, /^8 tokens .*limit of 8 tokens/);
+  assert.match(free.err, /^8 tokens .*limit of 8 tokens/m);
   // The word-level decoder fuses words ("w42w42..."): the first generated word becomes the EOS.
   const first = /^w\d+/.exec(free.out)?.[0];
   assert.ok(first, free.out);
@@ -158,7 +158,7 @@ test("generation stops at the EOS config.json names when tokenizer_config.json n
   assert.deepEqual([reloaded.eosId, reloaded.eosIds], [stop, [stop]]);
   const stopped = await generateCli(argv);
   assert.equal(stopped.code, 0, stopped.err);
-  assert.match(stopped.err, /^1 tokens .*stopped at the end-of-text token/, 'the first token is the EOS');
+  assert.match(stopped.err, /^1 tokens .*stopped at the end-of-text token/m, 'the first token is the EOS');
 });
 
 test('vocab.json + merges.txt (no tokenizer.json) encode and decode exactly as the tokenizer.json of the same vocabulary', async () => {

@@ -104,12 +104,13 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
       lastLoss = r.loss[j];
       if (!Number.isFinite(lastLoss)) throw lossDivergedError(lastLoss, step, lrs[j]);
       const m: StepMetrics = { step, epoch: +(step / plan.stepsPerEpoch).toFixed(4), loss: lastLoss, learningRate: lrs[j], gradNorm: r.gradNorm[j], tokensPerSecond: Math.round(batches.tokensPerStep / (ms / 1000)) };
+      // The status holds the step before the callback runs: a callback that throws fails the run at it.
+      status.heartbeat(step);
       if (step % args.loggingSteps === 0 || step === totalSteps) {
         appendFileSync(join(runDir, RUN_FILES.metrics), JSON.stringify(m) + '\n');
         job.onStep?.(m);
       }
     }
-    status.heartbeat(step);
     if (validation.isDue(step, totalSteps)) await validation.evaluate(step);
     if (validation.stoppedEarly) {
       log(`early stopping at step ${step}: no better validation loss in ${args.earlyStoppingPatience} evaluations (best ${validation.best!.loss.toFixed(4)} at step ${validation.best!.step})`);
