@@ -7,30 +7,13 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { CausalLM } from '../../src/engine/models/causalLM';
-import { Gpt2Config, gpt2Forward, gpt2Init, gpt2Params } from '../../src/engine/models/gpt2';
+import { gpt2Init } from '../../src/engine/models/gpt2';
 import { TRAINING_DEFAULTS, TrainingArguments, train } from '../../src/engine/train/trainer';
-import { prepareDataset } from '../../src/engine/data/prepareDataset';
-import { PreparedDataset } from '../../src/engine/data/preparedDataset';
 import { readRunConfig } from '../../src/engine/runs/runConfig';
 import { RunStatus, readRunStatus, writeRunStatus } from '../../src/engine/runs/runStatus';
 import { readMetrics } from '../../src/engine/runs/metricsLog';
-import { put, scratchDir, tinyTokenizer } from '../data/helpers';
+import { tinyRun } from './tinyRun';
 
-async function tinyRun(prefix: string): Promise<{ dir: string; model: CausalLM; cfg: Gpt2Config; ds: PreparedDataset }> {
-  const dir = scratchDir(prefix);
-  const pairs = [['sky', 'blue'], ['grass', 'green'], ['snow', 'white'], ['coal', 'black']];
-  const tok = await tinyTokenizer(dir, ['Q:', 'A:', 'what', 'color', 'is', ...pairs.flat()]);
-  const src = put(dir, 'colors.jsonl', pairs.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
-  const ds = PreparedDataset.open((await prepareDataset({ source: { train: src }, tokenizer: tok, outDir: join(dir, 'prepared') })).dir);
-  const cfg: Gpt2Config = { vocabSize: tok.vocabSize, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEps: 1e-5, activation: 'tanh', embdDropout: 0, attnDropout: 0, residDropout: 0 };
-  const model: CausalLM = {
-    family: 'gpt2', params: gpt2Params(cfg), vocabSize: cfg.vocabSize, maxPositions: cfg.nPositions, nLayers: cfg.nLayer, kvHeads: cfg.nHead, headDim: cfg.nEmbd / cfg.nHead,
-    layerOf: (n) => (n.startsWith('h.') ? Number(n.split('.')[1]) : -1),
-    forward: (c, p, ids) => gpt2Forward(c, cfg, p, ids),
-  };
-  return { dir, model, cfg, ds };
-}
 
 const ARGS: TrainingArguments = { ...TRAINING_DEFAULTS, learningRate: 3e-3, maxSteps: 8, perDeviceTrainBatchSize: 2, shuffle: true, threads: 1, saveSteps: 0 };
 const statusFile = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as RunStatus;
