@@ -8,6 +8,7 @@
 // gone) and the experiment resumes from the variant's checkpoint when run again.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { requestStop } from '../engine';
 
 export interface ExperimentProcessEvents {
@@ -18,6 +19,14 @@ export interface ExperimentProcessEvents {
 }
 
 export class ExperimentProcess {
+  /**
+   * 'output' on every line any experiment process of this window writes, and on its exit: its run
+   * folders have changed. The view and the status bar refresh on it as well as on the file watcher,
+   * which in code-server under load missed a new experiment's files for minutes (the e2e test's run
+   * stayed "pending" in the view while it trained).
+   */
+  static readonly activity = new EventEmitter();
+
   private readonly child: ChildProcess;
   private stopRequested = false;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -37,6 +46,7 @@ export class ExperimentProcess {
         const lines = (rest + chunk).split(/\r?\n/);
         rest = lines.pop() ?? '';
         for (const l of lines) events.line(l, stream);
+        if (lines.length) ExperimentProcess.activity.emit('output');
       });
       this.child[stream]?.on('end', () => {
         if (rest) events.line(rest, stream);
@@ -49,6 +59,7 @@ export class ExperimentProcess {
       ended = true;
       if (this.graceTimer) clearTimeout(this.graceTimer);
       events.exit(code, this.stopRequested);
+      ExperimentProcess.activity.emit('output');
     };
     this.child.on('error', (err) => {
       events.line(`could not start ${cliPath}: ${err.message}`, 'stderr');

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { isDashboardState, type DashboardSource } from '../protocol/messages';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentsProvider, isExperimentEntry, isRunEntry, type ViewNode } from './experimentsView';
+import { ExperimentProcess } from './experimentProcess';
 import { fineTune, runExperimentInChild, stopAllExperiments } from './fineTuneCommand';
 import { registerRunActions } from './runActions';
 import { RunFolderWatcher } from './runFolderWatcher';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }, REFRESH_MS);
   };
   const watcher = new RunFolderWatcher(refresh);
+  ExperimentProcess.activity.on('output', refresh);
   const answers = answerDecoration();
   const prompts = new PromptTester(context.extensionUri, answers, context.workspaceState);
   const openDashboard = (source?: DashboardSource) => DashboardPanel.createOrShow(context.extensionUri, source ?? newestExperiment(experiments));
@@ -46,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     statusBar.item,
     ...registerRunActions(context.extensionUri, experiments, output),
     { dispose: () => pending && clearTimeout(pending) },
+    { dispose: () => ExperimentProcess.activity.off('output', refresh) },
     vscode.commands.registerCommand('finetuneLab.fineTune', (uri?: unknown) => fineTune(context.extensionUri, output, uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('finetuneLab.showDashboard', () => {
       openDashboard(DashboardPanel.currentPanel?.shown);
