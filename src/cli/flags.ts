@@ -1,9 +1,9 @@
 // A small typed `--flag value` parser for the commands that take many options (train, export).
 
 import { UsageError } from './command';
-import { CLI_DATA_WORDS } from './dataWords';
+import { CLI_OPTION_WORDS } from './optionWords';
 import { CLI_DEVICE_WORDS } from './deviceWords';
-import { CudaUnavailableError, DataError, DataValidationError } from '../engine';
+import { CudaUnavailableError, DataError, DataValidationError, TrainingError } from '../engine';
 
 export type FlagKind = 'string' | 'number' | 'boolean';
 export type FlagSpec = Record<string, FlagKind>;
@@ -36,8 +36,8 @@ export function userMessage(err: unknown, userErrors: readonly (abstract new (..
   if (err instanceof CudaUnavailableError) return err.describe(CLI_DEVICE_WORDS);
   for (const E of userErrors) {
     if (!(err instanceof E)) continue;
-    // Data errors carry their fix; the CLI words it with its flags.
-    if (err instanceof DataError || err instanceof DataValidationError) return err.describe(CLI_DATA_WORDS);
+    // Data and training errors carry their fix; the CLI words it with its flags.
+    if (err instanceof DataError || err instanceof DataValidationError || err instanceof TrainingError) return err.describe(CLI_OPTION_WORDS);
     return err.message;
   }
   return null;

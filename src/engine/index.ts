@@ -15,7 +15,8 @@ export { BUILTIN_CORPUS_DIR, BUILTIN_MODEL_DIR, DEMO_QA_FILE, DEMO_QA_TEST_FILE,
 export { loadTokenizer, TokenizerError } from './tokenizer';
 
 // Data
-export { DATA_OPTIONS, DataError, DataValidationError, NO_OPTION_WORDS, wordFix, type DataErrorCode, type DataOption, type DataOptionWords } from './data/dataError';
+export { DataError, DataValidationError, type DataErrorCode } from './data/dataError';
+export { FIX_OPTIONS, NO_OPTION_WORDS, wordFix, type FixOption, type OptionWords } from './optionWords';
 export { DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress } from './data/prepareDataset';
 export { prepareCorpus } from './data/prepareCorpus';
 export { corpusSource, repackedCorpus } from './data/corpusSource';
@@ -24,6 +25,7 @@ export { DEFAULT_PROMPT_TEMPLATE } from './data/promptTemplate';
 export { DATA_FORMATS, type DataFormat } from './data/recordReader';
 
 // Training, generation, evaluation, export
+export { TrainingError } from './train/trainingError';
 export { OutOfMemoryError, RunExistsError, TRAINING_DEFAULTS, sequenceLength, train, writeFileAtomic, type TrainingArguments } from './train/trainer';
 export { SCHEDULER_TYPES, type SchedulerType } from './optim/schedule';
 export { CudaUnavailableError, DEVICE_REQUESTS, cudaGaps, resolveDevice, wordGap, type CudaGap, type Device, type DeviceChoice, type DeviceRequest, type DeviceWords } from './runtime/device';
@@ -41,7 +43,7 @@ export { loadTrainedRun, saveRunAsHf, type TrainedRun } from './train/runFiles';
 // Run folders: config.json, status.json, metrics.jsonl (one schema, checked readers)
 export { RUN_FILES, RunFolderError, type RunFolderProblem } from './runs/runFolder';
 export { RUN_CONFIG_VERSION, RUN_FORMAT, readRunConfig, type BaseModelRef, type ExperimentLink, type RunConfig, type RunDescription } from './runs/runConfig';
-export { RUN_STATES, readRunStatus, recordProcessEnd, writeRunStatus, type RunState, type RunStatus, type RunStatusReport } from './runs/runStatus';
+export { RUN_STATES, describeFailure, readRunStatus, recordProcessEnd, writeRunStatus, type RunFailure, type RunState, type RunStatus, type RunStatusReport } from './runs/runStatus';
 export { readEvalMetrics, readMetrics, truncateMetricsAfter } from './runs/metricsLog';
 export { clearStopRequest, isStopRequested, readStopRequest, requestStop, type StopRequest } from './runs/stopRequest';
 export { labelProblem, readRunLabel, writeRunLabel } from './runs/runLabel';

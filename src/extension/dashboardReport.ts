@@ -6,9 +6,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  EXPERIMENT_FILE, buildReport, compareRunsReport, forgetting, readMetrics, readRunConfig, readRunStatus,
+  EXPERIMENT_FILE, buildReport, describeFailure, compareRunsReport, forgetting, readMetrics, readRunConfig, readRunStatus,
   type ExperimentReport, type VariantReport,
 } from '../engine';
+import { VSCODE_OPTION_WORDS } from './optionWords';
 import type { DashboardSource, DashboardVariant, ShowReportParams } from '../protocol/messages';
 
 const STANDALONE_MISSING = 'a standalone run (ftlab train) is not measured before and after; run strategies as an experiment (Fine-tune model) for these figures';
@@ -56,12 +57,13 @@ function fromReport(source: DashboardSource, report: ExperimentReport, title: st
     sets ? `evaluated on ${sets}` : 'base model not measured yet',
     report.evaluation.decoding.kind === 'greedy' ? 'greedy decoding, exact match' : 'sampled decoding, exact match',
   ].join(' · ');
-  const variants = report.variants.map(dashboardVariant);
+  const variants = report.variants.map((v) => dashboardVariant(v, source.kind === 'experiment' ? join(source.dir, v.runDir) : undefined));
   return { source, title, subtitle, variants, live: variants.some((v) => v.status === 'running') };
 }
 
-export function dashboardVariant(v: VariantReport): DashboardVariant {
-  const detail = v.error ?? v.accuracy.general.missing ?? v.accuracy.task.missing;
+/** `runDir`: the variant's folder, whose status.json words a failure in VS Code's words (the report's are the engine's). */
+export function dashboardVariant(v: VariantReport, runDir?: string): DashboardVariant {
+  const detail = (v.error !== undefined && runDir ? failureIn(runDir) : undefined) ?? v.error ?? v.accuracy.general.missing ?? v.accuracy.task.missing;
   return {
     name: v.name, strategy: v.strategy, status: v.status, ...(detail ? { detail } : {}),
     lossCurve: v.lossCurve,
@@ -69,6 +71,15 @@ export function dashboardVariant(v: VariantReport): DashboardVariant {
     steps: v.steps, seconds: v.seconds, tokensPerSecond: v.tokensPerSecond, peakMemoryBytes: v.peakMemoryBytes,
     trainableParameters: v.trainableParameters, forgetting: forgetting(v),
   };
+}
+
+function failureIn(runDir: string): string | undefined {
+  try {
+    const { error } = readRunStatus(runDir);
+    return error ? describeFailure(error, VSCODE_OPTION_WORDS) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function pick(ba: VariantReport['accuracy']['general']): DashboardVariant['general'] {
@@ -85,7 +96,7 @@ function standaloneVariant(runDir: string): DashboardVariant {
     const tps = metrics.map((m) => m.tokensPerSecond).sort((a, b) => a - b);
     return {
       name, strategy: config.strategy ?? 'unknown', status: status.state,
-      ...(status.error ? { detail: status.error.message } : { detail: STANDALONE_MISSING }),
+      detail: status.error ? describeFailure(status.error, VSCODE_OPTION_WORDS) : STANDALONE_MISSING,
       lossCurve: metrics.filter((m) => Number.isFinite(m.loss)).map((m) => ({ step: m.step, loss: m.loss })),
       general: none, task: none, steps: status.step, seconds: 0, tokensPerSecond: tps.length ? tps[Math.floor(tps.length / 2)] : 0,
       peakMemoryBytes: null, trainableParameters: 0, forgetting: null,

@@ -4,7 +4,7 @@
 // line's text — and words the problem and its fix for VS Code. No vscode import: tested without it.
 
 import type { DataError } from '../engine';
-import { VSCODE_DATA_WORDS } from './dataWords';
+import { VSCODE_OPTION_WORDS } from './optionWords';
 
 export interface DataDiagnostic {
   /** 0-based, as VS Code counts. */
@@ -47,7 +47,7 @@ export function dataDiagnostics(errors: readonly ReportedError[], text: string, 
 
 /** "field "answer": is a number — fix: ..." in VS Code's words. */
 export function diagnosticMessage(e: ReportedError): string {
-  return `${e.field ? `field "${e.field}": ` : ''}${e.problem} — fix: ${e.fixIn(VSCODE_DATA_WORDS)}`;
+  return `${e.field ? `field "${e.field}": ` : ''}${e.problem} — fix: ${e.fixIn(VSCODE_OPTION_WORDS)}`;
 }
 
 function wholeLine(text: string): { start: number; end: number } {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentProcess } from './experimentProcess';
-import { EXPERIMENTS_DIR, readExperimentNode } from './workspaceRuns';
+import { EXPERIMENTS_DIR, failureSummary, readExperimentNode } from './workspaceRuns';
 import { pickGuardsOrCustom } from './customSettings';
 import { removeIfNothingTrained } from './emptyExperiment';
 import { checkDataFirst, checkDataForModel } from './prepareData';
@@ -230,10 +230,13 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
   } else if (result.stopped) {
     void vscode.window.showInformationMessage(`Fine-Tune Lab: experiment ${name} stopped. Resume it from the Experiments view (Resume experiment): finished variants are kept, the stopped one continues from its checkpoint.`);
   } else {
+    // What the failed variant's status.json says, in VS Code's words (the output has the CLI's).
+    const why = failureSummary(readExperimentNode(dir));
+    if (why) output.appendLine(why);
     // A new experiment that failed before its first step holds nothing worth keeping.
     const removed = options.removeIfNothingTrained === true && removeIfNothingTrained(dir);
     if (removed) void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-    const show = await vscode.window.showErrorMessage(`Fine-Tune Lab: experiment ${name} ended with an error (exit code ${result.code})${removed ? ' before its first step; its folder was removed' : ''}; the "Fine-Tune Lab" output says what happened.`, 'Show output');
+    const show = await vscode.window.showErrorMessage(`Fine-Tune Lab: experiment ${name} ended with an error (exit code ${result.code})${removed ? ' before its first step; its folder was removed' : ''}${why ? `. ${why}` : '; the "Fine-Tune Lab" output says what happened.'}`, 'Show output');
     if (show) output.show();
   }
 }

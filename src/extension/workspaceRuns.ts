@@ -8,8 +8,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import {
   EXPERIMENT_FILE, OUTCOME_FILE, RUN_FILES, isStopRequested, readBaseline, readEvalMetrics, readExperiment, readMetrics, readOutcome, readRunConfig,
-  readRunLabel, readRunStatus, type AccuracyResult, type RunConfig, type StepMetrics,
+  describeFailure, readRunLabel, readRunStatus, type AccuracyResult, type RunConfig, type StepMetrics,
 } from '../engine';
+import { VSCODE_OPTION_WORDS } from './optionWords';
 
 export const RUNS_DIR = ['.ftlab', 'runs'] as const;
 export const EXPERIMENTS_DIR = ['.ftlab', 'experiments'] as const;
@@ -149,6 +150,12 @@ export function readExperimentNode(dir: string): ExperimentNode {
   }
 }
 
+/** "lora failed: <why>" for the first failed variant of an experiment, in VS Code's words; undefined when none failed. */
+export function failureSummary(e: ExperimentNode): string | undefined {
+  const failed = e.runs.find((r) => r.state === 'failed');
+  return failed ? `${failed.name} failed: ${failed.stateDetail ?? 'see its status.json'}` : undefined;
+}
+
 export function readRunNode(dir: string, name: string, experimentDir?: string): RunNode {
   const base = { kind: 'run' as const, name, dir, ...(experimentDir ? { experimentDir } : {}) };
   const configFile = join(dir, RUN_FILES.config);
@@ -158,7 +165,8 @@ export function readRunNode(dir: string, name: string, experimentDir?: string): 
     const config = readRunConfig(dir);
     const status = readRunStatus(dir);
     let state: RunNodeState = status.state;
-    let detail = status.error?.message ?? status.reason;
+    // A training error's fix in VS Code's words (its pickers and settings), not the CLI's flags.
+    let detail = status.error ? describeFailure(status.error, VSCODE_OPTION_WORDS) : status.reason;
     // A variant's "after" evaluation runs once training is finished; until outcome.json is written,
     // it is not done (the same rule as the engine's report).
     if (experimentDir && status.state === 'finished' && !existsSync(join(dir, OUTCOME_FILE))) {

@@ -3,6 +3,7 @@
 // scales, and flat memory over 3000 steps.
 
 import { test } from 'node:test';
+import { CLI_OPTION_WORDS } from '../../src/cli/optionWords';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -277,7 +278,8 @@ test("ONNX Runtime's out-of-memory failure becomes a message that says what to l
   assert.ok(err, 'the allocation failed');
   const e = explainStepError(err, 16, 256, 2);
   assert.ok(e instanceof OutOfMemoryError, String(err));
-  assert.match(e.message, /out of memory.*batch 16 x 256 tokens, 2 micro-batches.*--per-device-train-batch-size.*--resume/);
+  assert.match(e.message, /out of memory.*batch 16 x 256 tokens, 2 micro-batches.*lower the batch size.*the last checkpoint is kept/);
+  assert.match((e as InstanceType<typeof OutOfMemoryError>).describe(CLI_OPTION_WORDS), /--per-device-train-batch-size.*--resume/);
   const other = new Error('some other failure');
   assert.equal(explainStepError(other, 1, 1, 1), other);
 });

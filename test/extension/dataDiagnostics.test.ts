@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DATA_OPTIONS, DataError, DataValidationError, wordFix } from '../../src/engine/data/dataError';
+import { DataError, DataValidationError } from '../../src/engine/data/dataError';
+import { FIX_OPTIONS, wordFix } from '../../src/engine/optionWords';
 import { prepareDataset, type PrepareOptions } from '../../src/engine/data/prepareDataset';
-import { CLI_DATA_WORDS } from '../../src/cli/dataWords';
+import { CLI_OPTION_WORDS } from '../../src/cli/optionWords';
 import { dataDiagnostics, diagnosticMessage } from '../../src/extension/dataDiagnostics';
-import { VSCODE_DATA_WORDS } from '../../src/extension/dataWords';
+import { VSCODE_OPTION_WORDS } from '../../src/extension/optionWords';
 import { TRAINED_CLOSE, TRAINED_OPEN, markTrained, previewExamples, previewText } from '../../src/extension/preparedPreview';
 import { put, scratchDir, tinyTokenizer } from '../data/helpers';
 import { repoRoot } from '../foundation/repoRoot';
@@ -84,27 +85,27 @@ test('no message the extension shows names a CLI flag; the CLI\'s do', async () 
     for (const x of errors) {
       assert.doesNotMatch(diagnosticMessage(x), CLI_FLAG, diagnosticMessage(x));
       assert.doesNotMatch(x.fix, CLI_FLAG, 'the engine\'s own text names no flag');
-      cliTexts.push(x.fixIn(CLI_DATA_WORDS));
+      cliTexts.push(x.fixIn(CLI_OPTION_WORDS));
     }
-    assert.doesNotMatch(e.describe(VSCODE_DATA_WORDS), CLI_FLAG);
+    assert.doesNotMatch(e.describe(VSCODE_OPTION_WORDS), CLI_FLAG);
   }
   assert.ok(cliTexts.some((t) => /--max-length/.test(t)) && cliTexts.some((t) => /--format/.test(t)) && cliTexts.some((t) => /--question-field/.test(t)), cliTexts.join('\n'));
   // Every option: VS Code's words are no flag; every fix the engine writes is a template with no flag outside {{...}}.
-  for (const o of DATA_OPTIONS) assert.doesNotMatch(VSCODE_DATA_WORDS[o] ?? '', CLI_FLAG, o);
+  for (const o of FIX_OPTIONS) assert.doesNotMatch(VSCODE_OPTION_WORDS[o] ?? '', CLI_FLAG, o);
   const dataDir = join(repoRoot, 'src', 'engine', 'data');
   for (const f of readdirSync(dataDir)) {
     const source = readFileSync(join(dataDir, f), 'utf8').replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, '');
     for (const m of source.matchAll(/(['"`])((?:\\.|(?!\1).)*)\1/g)) {
-      assert.doesNotMatch(wordFix(m[2]!, VSCODE_DATA_WORDS), CLI_FLAG, `${f}: ${m[2]}`);
+      assert.doesNotMatch(wordFix(m[2]!, VSCODE_OPTION_WORDS), CLI_FLAG, `${f}: ${m[2]}`);
     }
   }
 });
 
 test('wordFix: a mention is kept where the surface names every option in it, else left out', () => {
   const text = 'shorten the record[[, raise the maximum length ({{maxLength}})]][[, or skip it ({{skipInvalid}})]]';
-  assert.equal(wordFix(text, CLI_DATA_WORDS), 'shorten the record, raise the maximum length (--max-length), or skip it (--skip-invalid)');
-  assert.equal(wordFix(text, VSCODE_DATA_WORDS), 'shorten the record, raise the maximum length (Sequence length under Custom… in Fine-tune model)');
-  assert.equal(wordFix('a {"question": [1]} b', VSCODE_DATA_WORDS), 'a {"question": [1]} b', 'JSON in a fix is left alone');
+  assert.equal(wordFix(text, CLI_OPTION_WORDS), 'shorten the record, raise the maximum length (--max-length), or skip it (--skip-invalid)');
+  assert.equal(wordFix(text, VSCODE_OPTION_WORDS), 'shorten the record, raise the maximum length (Sequence length under Custom… in Fine-tune model)');
+  assert.equal(wordFix('a {"question": [1]} b', VSCODE_OPTION_WORDS), 'a {"question": [1]} b', 'JSON in a fix is left alone');
 });
 
 test('the preview of a good file: statistics and the examples with the trained part marked', async () => {

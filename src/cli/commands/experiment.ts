@@ -8,7 +8,7 @@ import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage } from '../flags';
 import { checkDevice, deviceRequest } from '../deviceFlags';
 import {
-  CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, OutOfMemoryError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
+  CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, TrainingError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
   createExperiment, formatReportTable, recordProcessEnd, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
   type VariantLauncher, type ExperimentMachine,
 } from '../../engine';
@@ -189,7 +189,7 @@ export const experiment: CliCommand = {
       if (unfinished.length) process.stderr.write(`ftlab experiment: ${unfinished.map((v) => `${v.name} ${v.status}`).join(', ')}; continue with: ftlab experiment --resume ${dir}\n`);
       return unfinished.length ? 1 : 0;
     } catch (err) {
-      const msg = userMessage(err, [CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, RunFolderError, ExperimentError, ReportError]);
+      const msg = userMessage(err, [CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, RunExistsError, TrainingError, RunFolderError, ExperimentError, ReportError]);
       if (msg === null) throw err;
       process.stderr.write(`ftlab experiment: ${msg}\n`);
       return 1;

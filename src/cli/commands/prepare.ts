@@ -4,7 +4,7 @@ import { UsageError, type CliCommand } from '../command';
 import {
   DataError, DataValidationError, type DatasetManifest, type LengthStats, prepareCorpus, DEFAULT_MAX_LENGTH, prepareDataset, type PrepareOptions, type PrepareProgress, DEFAULT_PROMPT_TEMPLATE, DATA_FORMATS, type DataFormat, loadTokenizer, TokenizerError, BUILTIN_MODEL_DIR,
 } from '../../engine';
-import { CLI_DATA_WORDS } from '../dataWords';
+import { CLI_OPTION_WORDS } from '../optionWords';
 
 const usage = `Usage: ftlab prepare <data-file> [--tokenizer <model-dir>] [options]
        ftlab prepare --train <file> [--validation <file>] [--test <file>] [--tokenizer <model-dir>] [options]
@@ -205,7 +205,7 @@ export const prepare: CliCommand = {
       return 0;
     } catch (error) {
       if (onProgress) process.stderr.write('\r\x1b[K');
-      if (error instanceof DataValidationError || error instanceof DataError) console.error(error.describe(CLI_DATA_WORDS));
+      if (error instanceof DataValidationError || error instanceof DataError) console.error(error.describe(CLI_OPTION_WORDS));
       else if (error instanceof TokenizerError) console.error(error.message);
       else throw error;
       return 1;

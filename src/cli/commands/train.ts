@@ -6,7 +6,7 @@ import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage, type FlagValues } from '../flags';
 import { DEVICE_USAGE, STEPS_PER_RUN_USAGE, checkDevice, deviceRequest, stepsPerRunFlag } from '../deviceFlags';
 import {
-  CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError, TRAINING_DEFAULTS, type TrainingArguments,
+  CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, TrainingError, TRAINING_DEFAULTS, type TrainingArguments,
   SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS,
   TIED_EMBEDDING_LR_RULE, MemoryEstimateError, describeEstimate, formatBytes, type FineTuneJob,
 } from '../../engine';
@@ -130,7 +130,7 @@ export const train: CliCommand = {
         process.stderr.write(`ftlab train: ${memoryRefusal(err)}\n`);
         return 1;
       }
-      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, OutOfMemoryError]);
+      const msg = userMessage(err, [CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, TrainingError]);
       if (msg === null) throw err;
       process.stderr.write(`ftlab train: ${msg}\n`);
       return 1;

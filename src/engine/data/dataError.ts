@@ -1,6 +1,8 @@
 // Errors a user's data can cause, worded for that user: where (file, line, field), what is wrong, what
 // to do. Data preparation never lets anything else reach the user for a problem in their file.
 
+import { NO_OPTION_WORDS, OptionWords, wordFix } from '../optionWords';
+
 export type DataErrorCode =
   | 'file' // the file cannot be read at all: missing, unknown format, no usable field names
   | 'settings' // a preparation setting (template, split fractions, lengths) is invalid
@@ -18,39 +20,6 @@ export type DataErrorCode =
   | 'no-answer'
   | 'duplicate'
   | 'leakage';
-
-/**
- * The preparation settings a fix can point to. The engine does not name them: each surface does, the
- * CLI by its flags (src/cli/dataWords.ts), VS Code by its pickers and settings
- * (src/extension/dataWords.ts).
- */
-export const DATA_OPTIONS = [
-  'skipInvalid', 'format', 'fields', 'textField', 'template', 'chatTemplate', 'noEos', 'maxLength', 'truncate', 'dropLong',
-  'split', 'seed', 'out', 'force', 'seqLength',
-] as const;
-export type DataOption = (typeof DATA_OPTIONS)[number];
-
-/** How a surface names each option; null where it has no such option (the mention is then left out). */
-export type DataOptionWords = Readonly<Record<DataOption, string | null>>;
-
-/** No surface: every mention of an option left out (the engine's own `message` and `fix`). */
-export const NO_OPTION_WORDS: DataOptionWords = Object.fromEntries(DATA_OPTIONS.map((o) => [o, null])) as Record<DataOption, null>;
-
-/**
- * A fix in a surface's words. In the engine's text `{{option}}` stands for an option's name, and
- * `[[...]]` encloses a mention that is kept only where the surface names every option in it:
- * 'raise the maximum length[[ ({{maxLength}})]]' -> 'raise the maximum length (--max-length)' in the
- * CLI, 'raise the maximum length' where there is no such setting.
- */
-export function wordFix(text: string, words: DataOptionWords): string {
-  const name = (o: string): string | null => (Object.hasOwn(words, o) ? words[o as DataOption] : null);
-  return text
-    .replace(/\[\[(.*?)\]\]/gs, (_, inner: string) => {
-      const options = [...inner.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!);
-      return options.every((o) => name(o) !== null) ? inner : '';
-    })
-    .replace(/\{\{(\w+)\}\}/g, (_, o: string) => name(o) ?? o);
-}
 
 export interface DataErrorInit {
   code: DataErrorCode;
@@ -93,12 +62,12 @@ export class DataError extends Error {
   }
 
   /** The fix in a surface's words. */
-  fixIn(words: DataOptionWords): string {
+  fixIn(words: OptionWords): string {
     return wordFix(this.fixText, words);
   }
 
   /** Two lines: location and problem, then the fix (in a surface's words). */
-  describe(words: DataOptionWords = NO_OPTION_WORDS): string {
+  describe(words: OptionWords = NO_OPTION_WORDS): string {
     return `${this.message}\n  fix: ${this.fixIn(words)}`;
   }
 
@@ -126,12 +95,12 @@ export class DataValidationError extends Error {
   }
 
   /** The count, the first ten problems with their fixes, and what to do, in a surface's words. */
-  describe(words: DataOptionWords): string {
+  describe(words: OptionWords): string {
     return describeInvalid(this.errors, this.count, this.countsByCode, words);
   }
 }
 
-function describeInvalid(errors: readonly DataError[], count: number, countsByCode: Partial<Record<DataErrorCode, number>>, words: DataOptionWords): string {
+function describeInvalid(errors: readonly DataError[], count: number, countsByCode: Partial<Record<DataErrorCode, number>>, words: OptionWords): string {
   const kinds = Object.entries(countsByCode).map(([k, n]) => `${n} ${k}`).join(', ');
   const shown = errors.slice(0, 10).map((e) => `  ${e.describe(words).replace(/\n/g, '\n  ')}`).join('\n');
   const more = count > 10 ? `\n  ... and ${count - 10} more` : '';

@@ -10,7 +10,7 @@ import { readSafetensors } from '../checkpoint/safetensors';
 import { writeFileAtomic } from '../fsAtomic';
 import { readRunConfig } from '../runs/runConfig';
 import { readCheckpointSummary } from '../runs/trainerState';
-import { readRunStatus, writeRunStatus } from '../runs/runStatus';
+import { readRunStatus, runFailure, writeRunStatus } from '../runs/runStatus';
 import { loadTrainedRun } from '../train/runFiles';
 import { FineTuneCallbacks, fineTune } from '../train/fineTuneRun';
 import { TRAINING_DEFAULTS, TrainingArguments } from '../train/trainer';
@@ -66,7 +66,7 @@ export async function runVariant(ctx: ExperimentContext, v: VariantSpec, o: { ow
     if (!existsSync(join(runDir, 'status.json')) && !(err instanceof VariantStopped)) {
       mkdirSync(runDir, { recursive: true });
       const now = new Date().toISOString();
-      writeRunStatus(runDir, { state: 'failed', pid: process.pid, hostname: hostname(), startedAt: now, heartbeatAt: now, endedAt: now, step: 0, totalSteps: 0, error: { message: err instanceof Error ? err.message : String(err) } });
+      writeRunStatus(runDir, { state: 'failed', pid: process.pid, hostname: hostname(), startedAt: now, heartbeatAt: now, endedAt: now, step: 0, totalSteps: 0, error: runFailure(err) });
     }
     throw err;
   }

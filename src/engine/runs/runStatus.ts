@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsAtomic';
+import { OptionWords, wordFix } from '../optionWords';
+import { TrainingError, joinFix } from '../train/trainingError';
 import { Rule, count, object, oneOf, optional, text, timestamp, wholeNumber } from './jsonRule';
 import { REWRITE_FIX, RUN_FILES, readJsonFile } from './runFolder';
 import { readCheckpointSummary } from './trainerState';
@@ -16,9 +18,30 @@ export const RUN_STATES = ['running', 'finished', 'stopped', 'failed'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
 export interface RunFailure {
+  /** The error in the engine's words (no surface's flag or setting named): what a reader of any release shows. */
   message: string;
-  /** The error's code or class name (OutOfMemoryError, ENOSPC...), when it has one. */
+  /** The error's code or class name ('out-of-memory', ENOSPC, SIGKILL...), when it has one. */
   code?: string;
+  /**
+   * A training error's problem and its fix with `{{option}}` placeholders (TrainingError), for each
+   * surface to word with its own flags or settings (describeFailure). Absent in files of earlier
+   * releases and for other errors: `message` is then the whole text.
+   */
+  problem?: string;
+  fix?: string;
+}
+
+/** A failure in a surface's words: the problem and the fix worded, else the message as recorded. */
+export function describeFailure(f: RunFailure, words: OptionWords): string {
+  return f.problem !== undefined && f.fix !== undefined ? joinFix(f.problem, wordFix(f.fix, words)) : f.message;
+}
+
+/** What status.json keeps of an error: its message, its code, and a training error's problem and fix template. */
+export function runFailure(err: unknown): RunFailure {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = typeof (e as NodeJS.ErrnoException).code === 'string' ? (e as NodeJS.ErrnoException).code : e.name !== 'Error' ? e.name : undefined;
+  const worded = e instanceof TrainingError ? { problem: e.problem, fix: e.fixText } : {};
+  return { message: e.message, ...(code ? { code } : {}), ...worded };
 }
 
 /** status.json as written. */
@@ -54,7 +77,7 @@ export const STALE_HEARTBEAT_MS = 120_000;
 export const runStatusRule: Rule<RunStatus> = object<RunStatus>({
   state: oneOf(...RUN_STATES), pid: wholeNumber, hostname: text, startedAt: timestamp, heartbeatAt: timestamp,
   endedAt: optional(timestamp), step: count, totalSteps: count,
-  error: optional(object<RunFailure>({ message: text, code: optional(text) })),
+  error: optional(object<RunFailure>({ message: text, code: optional(text), problem: optional(text), fix: optional(text) })),
 });
 
 export function writeRunStatus(runDir: string, status: RunStatus): void {
@@ -173,9 +196,7 @@ export class RunStatusRecorder {
   fail(err: unknown): void {
     if (!this.status || this.status.state !== 'running') return;
     const at = new Date(this.clock()).toISOString();
-    const e = err instanceof Error ? err : new Error(String(err));
-    const code = typeof (e as NodeJS.ErrnoException).code === 'string' ? (e as NodeJS.ErrnoException).code : e.name !== 'Error' ? e.name : undefined;
-    this.status = { ...this.status, state: 'failed', step: this.step, heartbeatAt: at, endedAt: at, error: { message: e.message, ...(code ? { code } : {}) } };
+    this.status = { ...this.status, state: 'failed', step: this.step, heartbeatAt: at, endedAt: at, error: runFailure(err) };
     try {
       this.write();
     } catch {

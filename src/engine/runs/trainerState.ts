@@ -38,6 +38,6 @@ export function readTrainerStateFile(ckptDir: string): TrainerState {
 /** The step and ending of <runDir>/checkpoint (for export and status). */
 export function readCheckpointSummary(runDir: string): CheckpointSummary {
   return readJsonFile(join(runDir, RUN_FILES.checkpoint, RUN_FILES.trainerState), summaryRule, {
-    fix: FIX, missingFix: 'the run has not saved a checkpoint yet (it saves every --save-steps and at the end)', reviver: reviveLoss,
+    fix: FIX, missingFix: 'the run has not saved a checkpoint yet (it saves one at regular steps and at the end)', reviver: reviveLoss,
   });
 }

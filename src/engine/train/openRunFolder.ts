@@ -10,6 +10,7 @@ import { truncateMetricsAfter } from '../runs/metricsLog';
 import { clearStopRequest } from '../runs/stopRequest';
 import { TrainerState, readTrainerState } from './checkpoint';
 import { RunExistsError } from './runExistsError';
+import { stepsDoneError } from './stepErrors';
 import { TrainedParameters } from './trainedParameters';
 import { TrainingPlan } from './trainingPlan';
 import { TrainJob } from './trainJob';
@@ -22,7 +23,7 @@ export function openRunFolder(job: TrainJob, params: TrainedParameters, plan: Tr
   let resume: TrainerState | null = null;
   if (job.resume) {
     resume = readTrainerState(ckptDir);
-    if (resume.step >= plan.totalSteps) throw new Error(`${runDir} has already run ${resume.step} of ${plan.totalSteps} steps; give a larger --max-steps to train on`);
+    if (resume.step >= plan.totalSteps) throw stepsDoneError(runDir, resume.step, plan.totalSteps);
     const now = readRunStatus(runDir);
     if (now.state === 'running') throw new RunExistsError(`${runDir} is still running (process ${now.recorded!.pid} on ${now.recorded!.hostname}, step ${now.step} of ${now.totalSteps}); stop it before resuming it`);
     // Metrics logged after the checkpoint belong to steps that will run again.

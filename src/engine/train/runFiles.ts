@@ -53,7 +53,7 @@ export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {
   }
   const ckpt = join(runDir, RUN_FILES.checkpoint);
   if (!existsSync(join(ckpt, 'model.safetensors')) || !existsSync(join(ckpt, RUN_FILES.trainerState))) {
-    throw new CheckpointError(`${runDir} has no checkpoint yet: the run has not saved one (it saves every --save-steps and at the end)`, runDir);
+    throw new CheckpointError(`${runDir} has no checkpoint yet: the run has not saved one (it saves one at regular steps and at the end)`, runDir);
   }
   const state = readCheckpointSummary(runDir);
   const from = state.stoppedEarly && existsSync(join(runDir, RUN_FILES.best, 'model.safetensors')) ? 'best' : 'checkpoint';

@@ -1,7 +1,7 @@
-// The CLI's names for the preparation settings a data error's fix points to: its flags.
-import type { DataOptionWords } from '../engine';
+// The CLI's names for the settings an error's fix points to (data and training errors): its flags.
+import type { OptionWords } from '../engine';
 
-export const CLI_DATA_WORDS: DataOptionWords = {
+export const CLI_OPTION_WORDS: OptionWords = {
   skipInvalid: '--skip-invalid',
   format: '--format jsonl|json|csv|tsv',
   fields: '--question-field NAME --answer-field NAME',
@@ -17,4 +17,10 @@ export const CLI_DATA_WORDS: DataOptionWords = {
   out: '--out',
   force: 'ftlab prepare ... --force',
   seqLength: '--seq-length',
+  batchSize: '--per-device-train-batch-size',
+  gradientAccumulation: '--gradient-accumulation-steps',
+  learningRate: '--learning-rate',
+  maxGradNorm: '--max-grad-norm',
+  maxSteps: '--max-steps',
+  resume: '--resume',
 };
