@@ -69,6 +69,7 @@ export {
 } from './experiment/runExperiment';
 export { OUTCOME_FILE, readOutcome, type VariantOutcome } from './experiment/runVariant';
 export type { ExperimentMachine } from './experiment/experimentContext';
+export { estimateExperimentMemory, type ExperimentMemory, type VariantMemory } from './experiment/experimentMemory';
 export { forgetting, parseReport, parseReportText, ReportError, type ExperimentReport, type VariantReport, type BeforeAfter } from './experiment/report';
 export { renderReportHtml } from './experiment/reportHtml';
 export { formatReportTable, formatProportion } from './experiment/reportTable';

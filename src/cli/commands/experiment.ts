@@ -10,8 +10,9 @@ import { checkDevice, deviceRequest } from '../deviceFlags';
 import {
   CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, TrainingError, RunExistsError, RunFolderError, STRATEGIES, type StrategyKind, TIED_EMBEDDING_LR_RULE,
   createExperiment, formatReportTable, recordProcessEnd, presetSummary, runExperiment, runVariantInProcess, type ExperimentReport, type NewExperiment, type VariantSettings,
-  type VariantLauncher, type ExperimentMachine,
+  type VariantLauncher, type ExperimentMachine, MemoryEstimateError,
 } from '../../engine';
+import { memoryRefusal } from './train';
 
 /** Short keys of a variant's options in `--strategies full,full:lr=1e-3:epochs=5`. */
 const OPTION_KEYS: Record<string, keyof VariantSettings> = {
@@ -52,6 +53,9 @@ match, perplexity, next-token accuracy). Prints the comparison and writes <dir>/
   --device <auto|cpu|cuda> auto (default): CUDA when the provider, the CUDA libraries and a GPU are
                            there, else the CPU; cuda: stop with what is missing (ftlab doctor)
   --inline                 run every variant in this process (peak memory is then not measured)
+  --ignore-memory-estimate train a variant even when its memory estimate (printed at its start, see
+                           ftlab estimate) exceeds the memory available; FTLAB_AVAILABLE_MEMORY
+                           sets what is available
 
 Training options apply to every variant, over its preset: --learning-rate --num-train-epochs
 --max-steps --per-device-train-batch-size --dropout --weight-decay --warmup-steps --replay-ratio
@@ -64,7 +68,7 @@ ${STRATEGIES.map((s) => `  ${s.padEnd(18)} ${presetSummary(s)}`).join('\n')}
 const SPEC = {
   data: 'string', 'test-data': 'string', 'test-split': 'number', model: 'string', strategies: 'string', out: 'string', resume: 'string',
   'validation-split': 'number', 'early-stopping-patience': 'number', seed: 'number', decoding: 'string', samples: 'number', threads: 'number',
-  device: 'string', inline: 'boolean', quiet: 'boolean', 'run-variant': 'string',
+  device: 'string', inline: 'boolean', quiet: 'boolean', 'run-variant': 'string', 'ignore-memory-estimate': 'boolean',
   'general-prompts': 'string', 'general-text': 'string', 'trained-sample': 'number',
   'learning-rate': 'number', 'num-train-epochs': 'number', 'max-steps': 'number', 'per-device-train-batch-size': 'number', dropout: 'number',
   'weight-decay': 'number', 'warmup-steps': 'number', 'replay-ratio': 'number', 'l2sp-weight': 'number', 'lora-r': 'number', 'lora-alpha': 'number',
@@ -100,11 +104,12 @@ function commonOverrides(f: Flags): Partial<VariantSettings> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<VariantSettings>;
 }
 
-/** --device and --threads when given: where the experiment runs this time. */
+/** --device and --threads when given: where the experiment runs this time; --ignore-memory-estimate. */
 function machineFlags(f: Flags): ExperimentMachine {
   return {
     ...(f.device !== undefined ? { device: deviceRequest(f.device) } : {}),
     ...(f.threads !== undefined ? { threads: f.threads } : {}),
+    ...(f['ignore-memory-estimate'] ? { ignoreMemoryEstimate: true } : {}),
   };
 }
 
@@ -113,6 +118,7 @@ export const childProcessLauncher = (quiet: boolean): VariantLauncher => (dir, v
   const args = [
     process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name, ...(quiet ? ['--quiet'] : []),
     ...(machine.device ? ['--device', machine.device] : []), ...(machine.threads !== undefined ? ['--threads', String(machine.threads)] : []),
+    ...(machine.ignoreMemoryEstimate ? ['--ignore-memory-estimate'] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', fail);
@@ -184,12 +190,20 @@ export const experiment: CliCommand = {
         say(`experiment folder: ${dir}`);
       }
       // On a resume, --device and --threads say where it runs this time (experiment.json keeps what it was created with).
-      const report = await executeExperiment(dir, { inline: f.inline, quiet: f.quiet, ...(f.resume ? { machine: machineFlags(f) } : {}) });
+      const report = await executeExperiment(dir, {
+        inline: f.inline, quiet: f.quiet,
+        ...(f.resume ? { machine: machineFlags(f) } : f['ignore-memory-estimate'] ? { machine: { ignoreMemoryEstimate: true } } : {}),
+      });
       const unfinished = report.variants.filter((v) => v.status !== 'finished');
       if (unfinished.length) process.stderr.write(`ftlab experiment: ${unfinished.map((v) => `${v.name} ${v.status}`).join(', ')}; continue with: ftlab experiment --resume ${dir}\n`);
       return unfinished.length ? 1 : 0;
     } catch (err) {
-      const msg = userMessage(err, [CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, RunExistsError, TrainingError, RunFolderError, ExperimentError, ReportError]);
+      // A variant refused for memory (in its own process, --run-variant): the estimate and the flags that fit.
+      if (err instanceof MemoryEstimateError) {
+        process.stderr.write(`ftlab experiment: ${memoryRefusal(err)}\n`);
+        return 1;
+      }
+      const msg = userMessage(err, [CheckpointError, ExperimentError, ReportError, DataError, DataValidationError, RunExistsError, TrainingError, RunFolderError]);
       if (msg === null) throw err;
       process.stderr.write(`ftlab experiment: ${msg}\n`);
       return 1;

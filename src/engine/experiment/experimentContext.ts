@@ -21,6 +21,8 @@ export interface ExperimentContext {
   tokenizer: Tokenizer;
   data: PreparedDataset;
   sets: EvalSets;
+  /** Train a variant even when its memory estimate exceeds the memory available (ExperimentMachine). */
+  ignoreMemoryEstimate: boolean;
 }
 
 export const EXPERIMENT_DATA_DIR = 'data';
@@ -30,6 +32,8 @@ export const EXPERIMENT_DATA_DIR = 'data';
 export interface ExperimentMachine {
   device?: ExperimentSpec['device'];
   threads?: number;
+  /** Train even when a variant's estimated peak memory exceeds what is available (the user said so). */
+  ignoreMemoryEstimate?: boolean;
 }
 
 export async function loadExperimentContext(dir: string, onLog: (s: string) => void = () => {}, machine: ExperimentMachine = {}): Promise<ExperimentContext> {
@@ -40,14 +44,7 @@ export async function loadExperimentContext(dir: string, onLog: (s: string) => v
   const lm = causalLMFromHf(hf.config);
   const tokenizer = await loadTokenizer(modelDir);
   if (spec.testFile && spec.validationSplit > 0) onLog('a test file is given: the validation share is taken from neither file (validation loss and early stopping are off)');
-  const prepared = await prepareDataset({
-    ...(spec.testFile
-      ? { source: { train: spec.dataFile, test: spec.testFile } }
-      : { source: spec.dataFile, split: { validation: spec.validationSplit, test: spec.testSplit }, seed: spec.seed }),
-    tokenizer, outDir: join(dir, EXPERIMENT_DATA_DIR),
-    // A chosen length cuts longer examples; the model's own limit makes them errors (nothing is lost unseen).
-    ...(spec.maxLength !== undefined ? { maxLength: Math.min(spec.maxLength, lm.maxPositions + 1), overLength: 'truncate' as const } : { maxLength: lm.maxPositions + 1 }),
-  });
+  const prepared = await prepareExperimentData(dir, spec, tokenizer, lm);
   const data = PreparedDataset.open(prepared.dir);
   const c = prepared.manifest.counts;
   onLog(`data: ${c.train} training examples, ${c.validation} for validation, ${c.test} held out for the task figure (${prepared.reused ? 'reused' : 'prepared'} ${prepared.dir})`);
@@ -61,5 +58,17 @@ export async function loadExperimentContext(dir: string, onLog: (s: string) => v
     generalText: ev.generalText ? readGeneralText(ev.generalText) : null,
     prose: ev.prosePrompts ? readPromptFile(ev.prosePrompts) : null,
   };
-  return { dir, spec, modelDir, hf, lm, tokenizer, data, sets };
+  return { dir, spec, modelDir, hf, lm, tokenizer, data, sets, ignoreMemoryEstimate: machine.ignoreMemoryEstimate ?? false };
+}
+
+/** The experiment's data, prepared once into <dir>/data (reused while the files are unchanged). */
+export function prepareExperimentData(dir: string, spec: ExperimentSpec, tokenizer: Tokenizer, lm: CausalLM) {
+  return prepareDataset({
+    ...(spec.testFile
+      ? { source: { train: spec.dataFile, test: spec.testFile } }
+      : { source: spec.dataFile, split: { validation: spec.validationSplit, test: spec.testSplit }, seed: spec.seed }),
+    tokenizer, outDir: join(dir, EXPERIMENT_DATA_DIR),
+    // A chosen length cuts longer examples; the model's own limit makes them errors (nothing is lost unseen).
+    ...(spec.maxLength !== undefined ? { maxLength: Math.min(spec.maxLength, lm.maxPositions + 1), overLength: 'truncate' as const } : { maxLength: lm.maxPositions + 1 }),
+  });
 }

@@ -12,7 +12,7 @@ import { readRunConfig } from '../runs/runConfig';
 import { readCheckpointSummary } from '../runs/trainerState';
 import { readRunStatus, runFailure, writeRunStatus } from '../runs/runStatus';
 import { loadTrainedRun } from '../train/runFiles';
-import { FineTuneCallbacks, fineTune } from '../train/fineTuneRun';
+import { FineTuneCallbacks, FineTuneJob, fineTune } from '../train/fineTuneRun';
 import { TRAINING_DEFAULTS, TrainingArguments } from '../train/trainer';
 import { ExperimentContext, EXPERIMENT_DATA_DIR } from './experimentContext';
 import { ModelEvaluation, evaluateModel } from './evalSets';
@@ -44,7 +44,7 @@ export interface VariantOutcome {
 }
 
 /** The variant's training arguments: the experiment's seed and device, the effective settings. */
-export function variantArgs(ctx: ExperimentContext, s: VariantSettings): TrainingArguments {
+export function variantArgs(ctx: Pick<ExperimentContext, 'spec' | 'data'>, s: VariantSettings): TrainingArguments {
   const { spec } = ctx;
   return {
     ...TRAINING_DEFAULTS,
@@ -54,6 +54,16 @@ export function variantArgs(ctx: ExperimentContext, s: VariantSettings): Trainin
     // Checkpoints often enough that a killed variant loses little; each is a few MB for the built-in model.
     saveSteps: 25,
     evalSteps: ctx.data.indices('validation').length ? 10 : 0, earlyStoppingPatience: spec.earlyStoppingPatience,
+  };
+}
+
+/** How the variant trains: its strategy, LoRA shape and training arguments (what its run and its memory estimate use). */
+export function variantTraining(ctx: Pick<ExperimentContext, 'spec' | 'data'>, v: VariantSpec): Pick<FineTuneJob, 'strategy' | 'layerLrMultipliers' | 'lora' | 'args'> {
+  const settings = effectiveSettings(v.strategy, v.overrides);
+  return {
+    strategy: v.strategy, ...(settings.layerLrMultipliers ? { layerLrMultipliers: settings.layerLrMultipliers } : {}),
+    ...(v.strategy === 'lora' ? { lora: { rank: settings.loraRank ?? 8, alpha: settings.loraAlpha ?? 16 } } : {}),
+    args: variantArgs(ctx, settings),
   };
 }
 
@@ -92,11 +102,9 @@ async function trainAndEvaluate(ctx: ExperimentContext, v: VariantSpec, o: { own
   } else {
     const res = await fineTune({
       runDir, dataFile: ctx.spec.dataFile, preparedDir: join(ctx.dir, EXPERIMENT_DATA_DIR), baseModel: ctx.spec.baseModel,
-      strategy: v.strategy, ...(settings.layerLrMultipliers ? { layerLrMultipliers: settings.layerLrMultipliers } : {}),
-      ...(v.strategy === 'lora' ? { lora: { rank: settings.loraRank ?? 8, alpha: settings.loraAlpha ?? 16 } } : {}),
-      args: variantArgs(ctx, settings), validationSplit: 0,
+      ...variantTraining(ctx, v), validationSplit: 0,
       replay: settings.replayRatio > 0 ? { source: BUILTIN_CORPUS_DIR, ratio: settings.replayRatio } : undefined,
-      resume: canResume, overwrite: !canResume,
+      resume: canResume, overwrite: !canResume, memory: { ignoreEstimate: ctx.ignoreMemoryEstimate },
       describe: { command: 'experiment', preset: `${v.strategy} default`, experiment: { dir: ctx.dir, variant: v.name } },
     }, o.cb ?? {});
     if (res.stopped) throw new VariantStopped(`${v.name} was stopped at step ${res.steps}`);

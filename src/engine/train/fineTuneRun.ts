@@ -93,7 +93,8 @@ function loraOf(job: Pick<FineTuneJob, 'strategy' | 'lora'>, model: CausalLM): L
     : undefined;
 }
 
-function memoryInput(job: FineTuneEstimateJob, model: CausalLM, data: PreparedDataset): MemoryEstimateInput {
+/** What the memory estimate of a run reads: the model, the strategy, the training settings and the data's sequence length. */
+export function memoryInput(job: Pick<FineTuneJob, 'strategy' | 'layerLrDecay' | 'layerLrMultipliers' | 'lora' | 'args'>, model: CausalLM, data: PreparedDataset): MemoryEstimateInput {
   return {
     model, strategy: { kind: job.strategy, layerLrDecay: job.layerLrDecay, layerLrMultipliers: job.layerLrMultipliers }, lora: loraOf(job, model),
     args: job.args, seqLen: sequenceLength(data, model.maxPositions),
