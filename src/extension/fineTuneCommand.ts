@@ -2,6 +2,8 @@
 // experiment (one variant per strategy) under .ftlab/experiments/<time>, run to the end in a child
 // process (`ftlab experiment --resume <dir>`, experimentProcess.ts) with a cancellable progress
 // notification, its output in the "Fine-Tune Lab" channel, and its dashboard drawn from the folder.
+// Before the process starts, each strategy's estimated peak memory; a modal warning when one exceeds
+// the memory available (memoryWarning.ts).
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
@@ -13,11 +15,12 @@ import { removeIfNothingTrained } from './emptyExperiment';
 import { checkDataFirst, checkDataForModel } from './prepareData';
 import { currentSettings, runsFolderOf } from './labConfiguration';
 import { experimentArgs, type LabSettings } from './labSettings';
+import { TRAIN_ANYWAY, confirmMemory, memoryLine } from './memoryWarning';
 import { progressText } from './trainingProgress';
 import { trainingMonitor } from './trainingStatusBar';
 import {
-  REPORT_HTML, STRATEGIES, TIED_EMBEDDING_LR_RULE, checkRepoId, createExperiment, hfAccessToken, presetSummary, pullModel,
-  type NewExperiment, type StrategyKind, type VariantSettings,
+  REPORT_HTML, STRATEGIES, TIED_EMBEDDING_LR_RULE, checkRepoId, createExperiment, estimateExperimentMemory, hfAccessToken, presetSummary, pullModel,
+  type ExperimentMemory, type NewExperiment, type StrategyKind, type VariantSettings,
 } from '../engine';
 
 /** Dataset formats the prepare step reads (no Parquet reader yet). */
@@ -163,8 +166,33 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
     void vscode.window.showErrorMessage(`Fine-Tune Lab: ${(err as Error).message}`);
     return;
   }
+  const memory = await checkMemory(dir, output);
+  if (!memory.start) {
+    removeIfNothingTrained(dir); // nothing ran in it: the folder goes, as for a failure before the first step
+    return;
+  }
   void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-  await runExperimentInChild(extensionUri, output, dir, { removeIfNothingTrained: true });
+  await runExperimentInChild(extensionUri, output, dir, { removeIfNothingTrained: true, ignoreMemoryEstimate: memory.ignoreMemoryEstimate, firstLine: memory.line });
+}
+
+/**
+ * Each strategy's estimated peak memory (the output and the progress notification say it); a modal
+ * warning when one exceeds the memory available. An estimate that cannot be made does not stop the
+ * experiment: its process then says what is wrong (data, model) in its own run.
+ */
+async function checkMemory(dir: string, output: vscode.OutputChannel): Promise<{ start: boolean; ignoreMemoryEstimate: boolean; line?: string }> {
+  let memory: ExperimentMemory;
+  try {
+    memory = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fine-Tune Lab: estimating the memory each strategy needs…' }, () => estimateExperimentMemory(dir));
+  } catch (err) {
+    output.appendLine(`memory estimate: not made (${(err as Error).message})`);
+    return { start: true, ignoreMemoryEstimate: false };
+  }
+  const line = memoryLine(memory);
+  output.appendLine(line);
+  const answer = await confirmMemory(memory, (message, options, ...items) => vscode.window.showWarningMessage(message, options, ...items));
+  if (answer.ignoreMemoryEstimate) output.appendLine(`${TRAIN_ANYWAY}: the variants train although their estimate exceeds the memory available`);
+  return { ...answer, line };
 }
 
 /**
@@ -172,7 +200,10 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
  * cancellable progress notification (cancel ends the processes; the experiment can be resumed), the
  * dashboard following the folder, and a message at the end.
  */
-export async function runExperimentInChild(extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string, options: { removeIfNothingTrained?: boolean } = {}): Promise<void> {
+export async function runExperimentInChild(
+  extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string,
+  options: { removeIfNothingTrained?: boolean; ignoreMemoryEstimate?: boolean; firstLine?: string } = {},
+): Promise<void> {
   const busy = readExperimentNode(dir).runs.find((r) => r.state === 'running');
   if (running.has(dir) || busy) {
     DashboardPanel.createOrShow(extensionUri, { kind: 'experiment', dir });
@@ -190,12 +221,13 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
     (progress, token) => new Promise<{ code: number | null; stopped: boolean }>((resolve) => {
       // The notification says where the variant in training stands (from its folder: step, loss,
       // ETA); between variants and while measuring, the child's last line.
-      let lastLine = '';
+      let lastLine = options.firstLine ?? '';
       const report = () => {
         const now = trainingMonitor.of(dir);
         const message = now ? progressText(now) : lastLine;
         if (message) progress.report({ message });
       };
+      report();
       const onChange = () => report();
       trainingMonitor.on('change', onChange);
       const child = new ExperimentProcess(cli, dir, {
@@ -213,7 +245,7 @@ export async function runExperimentInChild(extensionUri: vscode.Uri, output: vsc
           trainingMonitor.off('change', onChange);
           resolve({ code, stopped });
         },
-      }, experimentArgs(dir, settings));
+      }, experimentArgs(dir, settings, { ignoreMemoryEstimate: options.ignoreMemoryEstimate }));
       running.set(dir, child);
       token.onCancellationRequested(() => {
         child.stopAtStepBoundary(STOPPED_BY);

@@ -106,8 +106,9 @@ export function runsRoot(workspaceFolder: string, s: Pick<LabSettings, 'runsFold
 /**
  * `dist/cli.js experiment --resume <dir>` with where it runs: the device and the CPU threads. The
  * same for a new experiment (created just before) and a resumed one, so a resume follows the
- * settings of now; each variant's config.json records what it trained with.
+ * settings of now; each variant's config.json records what it trained with. `ignoreMemoryEstimate`:
+ * the user chose "Train anyway" over the memory warning (memoryWarning.ts).
  */
-export function experimentArgs(experimentDir: string, s: Pick<LabSettings, 'device' | 'cpuThreads'>): string[] {
-  return ['experiment', '--resume', experimentDir, '--device', s.device, '--threads', String(s.cpuThreads)];
+export function experimentArgs(experimentDir: string, s: Pick<LabSettings, 'device' | 'cpuThreads'>, o: { ignoreMemoryEstimate?: boolean } = {}): string[] {
+  return ['experiment', '--resume', experimentDir, '--device', s.device, '--threads', String(s.cpuThreads), ...(o.ignoreMemoryEstimate ? ['--ignore-memory-estimate'] : [])];
 }
