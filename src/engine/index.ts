@@ -60,7 +60,7 @@ export { exportOnnx } from './export/onnxExport';
 export { uniformRng } from './random';
 
 // Experiments: several strategies on one model and data set, measured before and after
-export { STRATEGY_PRESETS, LORA_LEARNING_RATE, SAFE_SETTINGS, effectiveSettings, presetSummary, type VariantSettings } from './experiment/strategyPresets';
+export { STRATEGY_PRESETS, LORA_LEARNING_RATE, SAFE_REPLAY_RATIO, SAFE_SETTINGS, effectiveSettings, presetSummary, type VariantSettings } from './experiment/strategyPresets';
 export { EXPERIMENT_FILE, ExperimentError, readExperiment, type ExperimentSpec, type VariantSpec, type EvalDecoding } from './experiment/experimentFile';
 export { BASELINE_FILE, buildReport, compareRunsReport, readBaseline } from './experiment/experimentReport';
 export {

@@ -33,7 +33,7 @@ async function askCustomValues(strategies: readonly StrategyKind[], baseModel: s
   const lora = STRATEGY_PRESETS.lora;
   const defaults: CustomValues = {
     learningRate: first.learningRate, numTrainEpochs: first.numTrainEpochs, perDeviceTrainBatchSize: first.perDeviceTrainBatchSize, maxLength: maxPositions,
-    loraRank: lora.loraRank ?? 8, loraAlpha: lora.loraAlpha ?? 16, replayRatio: 0, validationSplit: 0,
+    loraRank: lora.loraRank ?? 8, loraAlpha: lora.loraAlpha ?? 16, replayRatio: first.replayRatio, validationSplit: 0,
   };
   const fields = customFields(maxPositions).filter((f) => !f.loraOnly || strategies.includes('lora'));
   const values = { ...defaults };
@@ -47,7 +47,7 @@ async function askCustomValues(strategies: readonly StrategyKind[], baseModel: s
   }
   const overrides: Partial<VariantSettings> = {
     learningRate: values.learningRate, numTrainEpochs: values.numTrainEpochs, perDeviceTrainBatchSize: values.perDeviceTrainBatchSize,
-    ...(values.replayRatio ? { replayRatio: values.replayRatio } : {}),
+    replayRatio: values.replayRatio,
     ...(strategies.includes('lora') ? { loraRank: values.loraRank, loraAlpha: values.loraAlpha } : {}),
   };
   return {

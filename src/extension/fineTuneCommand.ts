@@ -56,9 +56,9 @@ type Guards = Pick<NewExperiment, 'validationSplit' | 'earlyStoppingPatience'> &
 function guardChoices(s: Pick<LabSettings, 'replayShare' | 'validationShare'>): Choice<Guards>[] {
   const pct = (x: number) => `${+(x * 100).toFixed(1)}%`;
   return [
-    { label: 'Strategy presets', description: 'each strategy\'s preset as shown before, nothing added', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },
-    { label: 'Presets + general data', description: `${pct(s.replayShare)} of every batch replays general text against forgetting`, value: { replayRatio: s.replayShare, validationSplit: 0, earlyStoppingPatience: 0 } },
-    { label: 'Presets + general data + early stopping', description: `${pct(s.validationShare)} held out for validation; stop after 3 evaluations without a better validation loss`, value: { replayRatio: s.replayShare, validationSplit: s.validationShare, earlyStoppingPatience: 3 } },
+    { label: 'Strategy presets', description: `each strategy's preset as shown before: ${pct(s.replayShare)} of every batch replays general text against forgetting`, value: { replayRatio: s.replayShare, validationSplit: 0, earlyStoppingPatience: 0 } },
+    { label: 'Presets + early stopping', description: `the same, and ${pct(s.validationShare)} held out for validation; stop after 3 evaluations without a better validation loss`, value: { replayRatio: s.replayShare, validationSplit: s.validationShare, earlyStoppingPatience: 3 } },
+    { label: 'Presets without general data', description: 'no replay: fewer steps (every batch is your data), more forgetting', value: { replayRatio: 0, validationSplit: 0, earlyStoppingPatience: 0 } },
   ];
 }
 
@@ -151,7 +151,7 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
   if (!guards) return;
   if (!(await checkDataForModel(dataset, baseModel, guards.maxLength))) return;
   const { maxSteps, ...evaluation } = experimentSettings();
-  const overrides: Partial<VariantSettings> = { ...(guards.replayRatio ? { replayRatio: guards.replayRatio } : {}), ...guards.overrides, ...(maxSteps > 0 ? { maxSteps } : {}) };
+  const overrides: Partial<VariantSettings> = { replayRatio: guards.replayRatio, ...guards.overrides, ...(maxSteps > 0 ? { maxSteps } : {}) };
   const time = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   const dir = join(runsFolderOf(folder), EXPERIMENTS_DIR[1], time);
   try {

@@ -6,7 +6,7 @@
 // and is reported in `problems`, in the settings' own words, so the extension can say so once.
 
 import { isAbsolute, join } from 'node:path';
-import { STRATEGIES, type EvalDecoding, type StrategyKind } from '../engine';
+import { SAFE_REPLAY_RATIO, STRATEGIES, type EvalDecoding, type StrategyKind } from '../engine';
 
 export const SETTINGS_SECTION = 'finetuneLab';
 
@@ -21,7 +21,7 @@ export interface LabSettings {
   runsFolder: string;
   /** Checked in the strategy picker of Fine-tune model. */
   defaultStrategies: StrategyKind[];
-  /** The share of each batch replayed from general text when a guard with general data is chosen. */
+  /** The share of each batch replayed from general text by the presets (0: none). */
   replayShare: number;
   /** The share of the data held out for validation loss when early stopping is chosen. */
   validationShare: number;
@@ -33,7 +33,7 @@ export interface LabSettings {
 }
 
 export const SETTING_DEFAULTS: LabSettings = {
-  device: 'auto', cpuThreads: 0, runsFolder: '.ftlab', defaultStrategies: ['full'], replayShare: 0.25, validationShare: 0.1,
+  device: 'auto', cpuThreads: 0, runsFolder: '.ftlab', defaultStrategies: ['full'], replayShare: SAFE_REPLAY_RATIO, validationShare: 0.1,
   decoding: { kind: 'greedy' }, maxSteps: 0,
 };
 

@@ -20,7 +20,7 @@ test('nothing set: the defaults; the command line resumes the experiment with th
 
 test('device, threads, decoding, strategies and shares as set reach the command line and the experiment', () => {
   const { settings, problems } = from({
-    device: 'cuda', cpuThreads: 3, 'evaluation.decoding': 'sample', defaultStrategies: ['lora', 'full', 'lora'], replayShare: 0.5, validationShare: 0.2,
+    device: 'cuda', cpuThreads: 3, 'evaluation.decoding': 'sample', defaultStrategies: ['lora', 'full', 'lora'], replayShare: 0.3, validationShare: 0.2,
     runsFolder: 'experiments-here', 'experiment.maxSteps': 4, 'evaluation.generalPrompts': ' /g.jsonl ', 'evaluation.generalText': '',
   });
   assert.deepEqual(problems, []);
@@ -29,7 +29,7 @@ test('device, threads, decoding, strategies and shares as set reach the command 
   assert.deepEqual(settings.decoding, SAMPLED_DECODING);
   assert.deepEqual([SAMPLED_DECODING.kind === 'sample' && [SAMPLED_DECODING.topP, SAMPLED_DECODING.temperature, SAMPLED_DECODING.maxNewTokens]], [[0.9, 0.7, 20]]);
   assert.deepEqual(settings.defaultStrategies, ['lora', 'full']);
-  assert.deepEqual([settings.replayShare, settings.validationShare, settings.maxSteps, settings.generalPrompts, settings.generalText], [0.5, 0.2, 4, '/g.jsonl', undefined]);
+  assert.deepEqual([settings.replayShare, settings.validationShare, settings.maxSteps, settings.generalPrompts, settings.generalText], [0.3, 0.2, 4, '/g.jsonl', undefined]);
   assert.equal(runsRoot('/w', settings), join('/w', 'experiments-here'));
   assert.equal(runsRoot('/w', { runsFolder: '/elsewhere/runs' }), '/elsewhere/runs');
 });
@@ -39,7 +39,7 @@ test('values of the wrong kind fall back to their defaults, each reported with t
   assert.equal(settings.device, 'auto');
   assert.equal(settings.cpuThreads, 0);
   assert.deepEqual(settings.defaultStrategies, ['full']);
-  assert.equal(settings.replayShare, 0.25);
+  assert.equal(settings.replayShare, 0.5, "the safe preset's replay share");
   assert.equal(settings.runsFolder, '.ftlab');
   assert.deepEqual(settings.decoding, { kind: 'greedy' });
   assert.deepEqual(problems.map((p) => p.split(' ')[0]), [
