@@ -4,7 +4,7 @@
 //   write the weights as a bf16 safetensors folder, load it (loadHfModel), train 3 steps of one
 //   512-token sequence on the CPU with train() (the code `ftlab train` runs; full fine-tuning with AdamW,
 //   or LoRA r=8 on the attention projections), and report seconds per step (steps 2-3: step 1 includes
-//   compiling the graph) and peak RSS. It prints one Markdown table row per run (the README's table).
+//   compiling the graph), peak RSS, and the engine's memory estimate of the same run. It prints one Markdown table row per run (the README's table).
 //
 //   node dist/bench-models.js [--models gpt2,SmolLM2-135M,...] [--strategies full,lora] [--seq 512]
 //                             [--threads N] [--steps 3] [--json FILE]
@@ -22,6 +22,7 @@ import { PreparedDataset } from '../src/engine/data/preparedDataset';
 import { prepareCorpus } from '../src/engine/data/prepareCorpus';
 import { causalLMFromHf } from '../src/engine/models/hfCausalLM';
 import { initWeights } from '../src/engine/models/init';
+import { estimateTrainingMemory } from '../src/engine/memory/memoryEstimate';
 import { loadTokenizer } from '../src/engine/tokenizer';
 import { train } from '../src/engine/train/trainer';
 import { TRAINING_DEFAULTS } from '../src/engine/train/trainingArguments';
@@ -34,7 +35,7 @@ function arg(name: string, dflt: string): string {
   return k >= 0 && process.argv[k + 1] ? process.argv[k + 1]! : dflt;
 }
 
-interface Row { model: string; layers: number; vocab: number; params: number; strategy: string; seq: number; threads: number; loadSeconds: number; secondsPerStep: number; peakRssBytes: number; loss: number }
+interface Row { model: string; layers: number; vocab: number; params: number; strategy: string; seq: number; threads: number; loadSeconds: number; secondsPerStep: number; peakRssBytes: number; estimateBytes: number; loss: number }
 
 /** The config.json as published, with fewer layers / a smaller vocabulary when asked (a reduced run). */
 function benchConfig(name: string): Record<string, unknown> {
@@ -89,16 +90,19 @@ async function child(name: string, strategy: 'full' | 'lora'): Promise<void> {
 
     const stepAt: number[] = [];
     const lora = strategy === 'lora' ? { rank: 8, alpha: 16, targetModules: lm.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } : undefined;
+    const args = { ...TRAINING_DEFAULTS, maxSteps: steps, perDeviceTrainBatchSize: 1, learningRate: 1e-4, lrSchedulerType: 'constant' as const, threads, saveSteps: 1_000_000, device: 'cpu' as const };
+    // The engine's estimate of this very run (what `ftlab estimate` / `ftlab train` print), before it allocates.
+    const estimate = estimateTrainingMemory({ model: lm, strategy: { kind: strategy }, lora, args, seqLen: seq });
     const res = await train({
       model: lm, weights, data, runDir: join(work, 'run'), lora,
-      args: { ...TRAINING_DEFAULTS, maxSteps: steps, perDeviceTrainBatchSize: 1, learningRate: 1e-4, lrSchedulerType: 'constant', threads, saveSteps: 1_000_000, device: 'cpu' },
+      args,
       onStep: () => stepAt.push(performance.now()),
     });
     const spans = stepAt.slice(1).map((t, i) => (t - stepAt[i]!) / 1000);
     const row: Row = {
       model: name, layers: lm.nLayers, vocab: config.vocabSize, params: lm.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
       strategy, seq, threads, loadSeconds, secondsPerStep: spans.length ? spans.reduce((a, b) => a + b, 0) / spans.length : NaN,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024, loss: res.finalLoss,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024, estimateBytes: estimate.peakBytes, loss: res.finalLoss,
     };
     data.close();
     process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -115,21 +119,21 @@ function main(): void {
   const machine = `${cpus()[0]?.model.trim() ?? 'CPU'}, ${cpus().length} cores, ${gib(totalmem())}`;
   const rows: Row[] = [];
   console.log(`machine: ${machine}`);
-  console.log('| model | layers | vocab | parameters | strategy | tokens/step | load (s) | s/step | peak RSS |');
-  console.log('| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |');
+  console.log('| model | layers | vocab | parameters | strategy | tokens/step | load (s) | s/step | peak RSS | estimate |');
+  console.log('| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const name of names) {
     for (const strategy of strategies) {
       if (strategy === 'full' && LORA_ONLY.has(name)) continue;
       const r = spawnSync(process.execPath, [__filename, '--child', name, '--strategy', strategy, ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) {
-        console.log(`| ${name} | | | | ${strategy} | | | failed (exit ${r.status ?? r.signal}) | |`);
+        console.log(`| ${name} | | | | ${strategy} | | | failed (exit ${r.status ?? r.signal}) | | |`);
         console.error(r.stderr.trim().split('\n').slice(-5).join('\n'));
         continue;
       }
       const row = JSON.parse(line) as Row;
       rows.push(row);
-      console.log(`| ${row.model} | ${row.layers} | ${row.vocab} | ${row.params.toLocaleString('en-US')} | ${row.strategy} | ${row.seq} | ${row.loadSeconds.toFixed(1)} | ${row.secondsPerStep.toFixed(2)} | ${gib(row.peakRssBytes)} |`);
+      console.log(`| ${row.model} | ${row.layers} | ${row.vocab} | ${row.params.toLocaleString('en-US')} | ${row.strategy} | ${row.seq} | ${row.loadSeconds.toFixed(1)} | ${row.secondsPerStep.toFixed(2)} | ${gib(row.peakRssBytes)} | ${gib(row.estimateBytes)} |`);
     }
   }
   const json = arg('json', '');

@@ -5,7 +5,7 @@
 // after a window reload, the Experiments view with the experiment's runs under it and "Compare runs"
 // on both, prompt testing, export, Prepare Q&A data with its Problems-panel markers, the walkthrough,
 // the settings under "Fine-Tune Lab", the status bar item during a run, Stop and Resume from the
-// Experiments view (the run continues from its checkpoint), Export and Delete from its context menu,
+// Experiments view (the run continues from its checkpoint), Export, Rename and Delete from its context menu,
 // and the Restricted Mode explanation. Skips, saying why, until scripts/e2e-setup.sh has installed
 // code-server and Chromium. Screenshots of each step go to out/e2e/.
 import assert from 'node:assert/strict';
@@ -532,7 +532,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await shot(page, '13-resumed');
   });
 
-  if (runActions) await step('Export (ONNX) and Delete from the Experiments view\'s context menu', async () => {
+  if (runActions) await step('Export (ONNX), Rename and Delete from the Experiments view\'s context menu', async () => {
     await runCommand(page, 'Fine-Tune Lab: Focus on Experiments View');
     const runRow = page.locator('.part.sidebar .monaco-list-row', { hasText: 'step 400/400' }).first();
     await runRow.waitFor({ timeout: 20_000 });
@@ -551,6 +551,21 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await toast(page, 'as an ONNX model: ').waitFor({ timeout: 120_000 });
     assert.ok(existsSync(join(experimentsDir, second, 'runs', 'full', 'exported-onnx', 'model.onnx')));
 
+    // Rename gives the run a label; its folder keeps its name.
+    await runRow.click({ button: 'right' });
+    const renameItem = page.locator('.context-view .action-item', { hasText: 'Rename…' }).first();
+    await renameItem.waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(500);
+    await renameItem.click();
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill('stopped and resumed');
+    await page.keyboard.press('Enter');
+    await sidebarRow('stopped and resumed').waitFor({ timeout: 20_000 });
+    assert.equal(JSON.parse(readFileSync(join(experimentsDir, second, 'runs', 'full', 'label.json'), 'utf8')).label, 'stopped and resumed');
+    assert.ok(existsSync(join(experimentsDir, second, 'runs', 'full', 'config.json')), 'the folder keeps its name');
+    await shot(page, '14-renamed');
+
     const item = sidebarRow(second);
     await item.click({ button: 'right' });
     const deleteItem = page.locator('.context-view .action-item', { hasText: /^Delete$/ }).first();
@@ -560,7 +575,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });
     assert.match(await dialog.innerText(), new RegExp(`Delete the experiment ${second} with its 1 run\\?`));
-    await shot(page, '14-delete-dialog');
+    await shot(page, '15-delete-dialog');
     await dialog.locator('.monaco-button', { hasText: 'Move to Trash' }).click();
     // A server without a trash asks again before deleting for good.
     const forever = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete Permanently' });
@@ -568,7 +583,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await toast(page, `deleted the experiment ${second}`).waitFor({ timeout: 20_000 });
     assert.equal(existsSync(join(experimentsDir, second)), false);
     await item.waitFor({ state: 'detached', timeout: 10_000 });
-    await shot(page, '15-deleted');
+    await shot(page, '16-deleted');
   });
 
   await t.test('the dashboard webview reports no Content-Security-Policy violation', () => {
