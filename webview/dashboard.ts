@@ -242,6 +242,7 @@ function drawTable(variants: readonly DashboardVariant[]): void {
     const cells = [
       v.name,
       v.status,
+      v.device ?? '—',
       String(v.steps),
       duration(v.seconds),
       v.tokensPerSecond ? Math.round(v.tokensPerSecond).toLocaleString() : '—',
@@ -254,11 +255,11 @@ function drawTable(variants: readonly DashboardVariant[]): void {
     cells.forEach((text, i) => {
       const cell = row.insertCell();
       cell.textContent = text;
-      if (i >= 2) cell.className = 'num';
+      if (i >= 3) cell.className = 'num';
     });
     row.cells[1].className = `status ${v.status}`;
     // Forgetting is a difference of counts: only a change of at least one item is coloured.
-    if (v.forgetting !== null && Math.abs(v.forgetting) > 1e-9) row.cells[9].classList.add(v.forgetting < 0 ? 'worse' : 'better');
+    if (v.forgetting !== null && Math.abs(v.forgetting) > 1e-9) row.cells[10].classList.add(v.forgetting < 0 ? 'worse' : 'better');
     row.cells[0].title = v.strategy;
     if (v.detail && v.status !== 'finished') {
       let n = footnotes.get(v.detail);

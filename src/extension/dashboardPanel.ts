@@ -184,7 +184,7 @@ function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): strin
   </div>
   <table id="variants" class="variants" hidden>
     <thead><tr>
-      <th>variant</th><th>status</th><th class="num">steps</th><th class="num">time</th><th class="num">tokens/s</th><th class="num">peak memory</th>
+      <th>variant</th><th>status</th><th>device</th><th class="num">steps</th><th class="num">time</th><th class="num">tokens/s</th><th class="num">peak memory</th>
       <th class="num">trainable parameters</th><th class="num">general before → after</th><th class="num">task before → after</th><th class="num">forgetting</th>
     </tr></thead>
     <tbody></tbody>

@@ -65,7 +65,7 @@ function fromReport(source: DashboardSource, report: ExperimentReport, title: st
 export function dashboardVariant(v: VariantReport, runDir?: string): DashboardVariant {
   const detail = (v.error !== undefined && runDir ? failureIn(runDir) : undefined) ?? v.error ?? v.accuracy.general.missing ?? v.accuracy.task.missing;
   return {
-    name: v.name, strategy: v.strategy, status: v.status, ...(detail ? { detail } : {}),
+    name: v.name, strategy: v.strategy, status: v.status, ...(detail ? { detail } : {}), ...(v.device ? { device: v.device } : {}),
     lossCurve: v.lossCurve,
     general: pick(v.accuracy.general), task: pick(v.accuracy.task),
     steps: v.steps, seconds: v.seconds, tokensPerSecond: v.tokensPerSecond, peakMemoryBytes: v.peakMemoryBytes,

@@ -295,6 +295,8 @@ export interface DashboardVariant {
   readonly status: (typeof VARIANT_STATES)[number];
   /** The error of a failed run, or why figures are missing. */
   readonly detail?: string;
+  /** Where it trained ('cpu' or 'cuda'), once known. */
+  readonly device?: string;
   readonly lossCurve: readonly { readonly step: number; readonly loss: number }[];
   readonly general: BeforeAfterParams;
   readonly task: BeforeAfterParams;
@@ -311,6 +313,7 @@ export const isDashboardVariant = shape<DashboardVariant>({
   strategy: isString,
   status: oneOf(...VARIANT_STATES),
   detail: optional(isString),
+  device: optional(isString),
   lossCurve: arrayOf(shape<{ step: number; loss: number }>({ step: isStep, loss: isNumber })),
   general: isBeforeAfter,
   task: isBeforeAfter,

@@ -355,7 +355,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     assert.match(shown.bars, /^general-before:[\d.]+,[\d.]+ general-after:[\d.]+,[\d.]+ task-before:[\d.]+,[\d.]+ task-after:[\d.]+,[\d.]+$/);
     assert.equal(shown.rows.length, 2);
     // variant, status, steps, time, tokens/s, peak memory, trainable parameters, general and task before → after
-    assert.match(shown.rows[0], /^full\s+finished\s+2\s+.+ s\s+[\d,]+\s+\d+ MiB\s+[\d,]+\s+[\d.]+% \(\d+\/12\) → [\d.]+% \(\d+\/12\)\s+[\d.]+% \(\d+\/1\) → [\d.]+% \(\d+\/1\)/);
+    assert.match(shown.rows[0], /^full\s+finished\s+cpu\s+2\s+.+ s\s+[\d,]+\s+\d+ MiB\s+[\d,]+\s+[\d.]+% \(\d+\/12\) → [\d.]+% \(\d+\/12\)\s+[\d.]+% \(\d+\/1\) → [\d.]+% \(\d+\/1\)/);
     await shot(page, '4-dashboard-experiment');
   });
 

@@ -22,6 +22,8 @@ test('an experiment: every variant with its loss curve and status; live while on
   assert.equal(full.seconds, 12.5);
   assert.equal(full.peakMemoryBytes, 300 * 2 ** 20);
   assert.equal(full.trainableParameters, 1000);
+  assert.equal(full.device, 'cpu', 'where it trained, from its outcome.json');
+  assert.equal(r.variants[1].device, undefined, 'not known while it runs');
   // No baseline.json yet: nothing "before", and the reason travels with the figure.
   assert.equal(full.general.before, null);
   assert.match(full.general.missing ?? '', /base model is not measured yet/);

@@ -80,6 +80,7 @@ function variantReport(expDir: string, spec: ExperimentSpec, v: VariantSpec, bas
   return {
     name, strategy: v.strategy, runDir: v.runDir, status,
     ...(status === 'failed' && st?.error ? { error: st.error.message } : {}),
+    ...(outcome?.training.device ? { device: outcome.training.device } : {}),
     settings: Object.fromEntries(Object.entries(settings).map(([k, x]) => [k, Array.isArray(x) ? [...x] : x])) as VariantReport['settings'],
     trainableParameters: outcome?.training.trainableParameters ?? 0,
     steps: outcome?.training.steps ?? st?.step ?? 0,

@@ -38,6 +38,8 @@ export interface VariantReport {
   runDir: string;
   status: VariantStatus;
   error?: string;
+  /** Where it trained ('cpu' or 'cuda'), once it has; absent before. */
+  device?: string;
   /** The effective settings: learningRate, numTrainEpochs, batch, dropout, weightDecay, loraRank,
    *  loraAlpha, layerLrMultipliers, replayRatio, l2spWeight, ... */
   settings: Record<string, SettingValue>;
@@ -252,6 +254,7 @@ const isVariant: Check<VariantReport> = shape<VariantReport>({
   runDir: isRelativePath,
   status: oneOf(VARIANT_STATUSES),
   error: optional(isString),
+  device: optional(isString),
   settings: recordOf(isSettingValue),
   trainableParameters: isCount,
   steps: isCount,
