@@ -14,6 +14,7 @@ import { runsFolderOf } from './labConfiguration';
 import { PROMPT_SELECTOR, PromptLensProvider, PromptTester, answerDecoration } from './promptTester';
 import { ensureTrustedForTraining } from './workspaceTrust';
 import { registerDataCommands } from './dataCommands';
+import { registerDeviceCommands } from './deviceCommands';
 
 /** Changes come in bursts (a step a second per variant): redraw at most this often. */
 const REFRESH_MS = 500;
@@ -77,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('finetuneLab.refreshExperiments', () => experiments.refresh()),
     ...registerDataCommands(context, output),
+    ...registerDeviceCommands(context.extensionUri, output),
     answers,
     prompts,
     vscode.languages.registerCodeLensProvider(PROMPT_SELECTOR, new PromptLensProvider()),

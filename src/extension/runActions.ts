@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { labelProblem, requestStop, writeRunLabel } from '../engine';
+import { lastMessage } from './cliOutput';
 import { ExperimentProcess } from './experimentProcess';
 import { ExperimentsProvider, isExperimentEntry, isRunEntry, type RunEntry, type ViewNode } from './experimentsView';
 import { STOPPED_BY, stopExperimentInWindow } from './fineTuneCommand';
@@ -150,7 +151,7 @@ export async function exportRun(extensionUri: vscode.Uri, experiments: Experimen
     if (reveal) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(out));
   } else {
     // `ftlab export: <what is wrong>` is the last line the CLI writes on an error.
-    const last = lines.filter((l) => l.trim()).pop()?.replace(/^ftlab export: /, '') ?? `the export process ended with code ${code}`;
+    const last = lastMessage(lines, 'export') ?? `the export process ended with code ${code}`;
     void vscode.window.showErrorMessage(`Fine-Tune Lab: could not export ${shownName(run)}: ${last}`);
   }
 }
