@@ -5,25 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { captureCli } from './captureCli';
 import { PROVIDER_FILES, ortBinaryDir } from '../../src/engine/runtime/cudaProvider';
 import { repoRoot } from '../foundation/repoRoot';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = console.log, error = console.error, write = process.stderr.write;
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')); };
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')); };
-  process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log; console.error = error; process.stderr.write = write;
-  }
-}
-
 test('ftlab doctor --json: versions, providers, CUDA parts, CPU and auto\'s choice, with this machine\'s values', async () => {
-  const r = await capture(['doctor', '--json']);
+  const r = await captureCli(['doctor', '--json']);
   assert.equal(r.code, 0);
   const j = JSON.parse(r.out);
   assert.deepEqual(Object.keys(j), ['format', 'version', 'versions', 'platform', 'executionProviders', 'cuda', 'cpu', 'auto']);
@@ -51,12 +38,12 @@ test('ftlab doctor --json: versions, providers, CUDA parts, CPU and auto\'s choi
 });
 
 test('ftlab doctor (text) names every part; setup-cuda refuses an unknown CUDA major', async () => {
-  const r = await capture(['doctor', '--no-hash']);
+  const r = await captureCli(['doctor', '--no-hash']);
   assert.equal(r.code, 0);
   for (const head of ['Fine-Tune Lab ', 'CPU: ', 'Execution providers in onnxruntime-node: ', 'CUDA provider (', 'CUDA libraries the provider loads', 'NVIDIA driver: ', 'GPUs: ', '--device auto: ']) {
     assert.ok(r.out.split('\n').some((l) => l.startsWith(head)), head);
   }
-  const bad = await capture(['setup-cuda', '--cuda', '11']);
+  const bad = await captureCli(['setup-cuda', '--cuda', '11']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--cuda must be one of 13, 12/);
 });
@@ -65,12 +52,12 @@ test('--device cuda where CUDA cannot work: train and experiment stop with the g
   const { scratchDir } = await import('../data/helpers');
   const dir = scratchDir('cli-device-cuda');
   for (const argv of [['train', '--model', join(dir, 'm'), '--data', join(dir, 'd.jsonl'), '--out', join(dir, 'run')], ['experiment', '--data', join(dir, 'd.jsonl'), '--out', join(dir, 'exp')]]) {
-    const r = await capture([...argv, '--device', 'cuda']);
+    const r = await captureCli([...argv, '--device', 'cuda']);
     assert.equal(r.code, 1, argv[0]);
     assert.match(r.err, new RegExp(`ftlab ${argv[0]}: CUDA training cannot work here:\\n  - the ONNX Runtime CUDA provider is not installed .*with ftlab setup-cuda\\nOr train on the CPU: --device cpu`));
     assert.equal(existsSync(join(dir, argv[0] === 'train' ? 'run' : 'exp')), false);
   }
-  const bad = await capture(['train', '--model', 'm', '--data', 'd', '--out', 'o', '--device', 'gpu']);
+  const bad = await captureCli(['train', '--model', 'm', '--data', 'd', '--out', 'o', '--device', 'gpu']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--device must be one of auto, cpu, cuda/);
 });

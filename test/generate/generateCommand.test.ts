@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { captureCli } from '../cli/captureCli';
 import { commands } from '../../src/cli/commands/index';
 import { generate as generateCommand, parseGenerateArgs } from '../../src/cli/commands/generate';
 import { UsageError } from '../../src/cli/command';
@@ -22,21 +22,6 @@ async function modelFolder() {
   return { dir, tok };
 }
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const error = console.error;
-  process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(['generate', ...argv]);
-    return { code, out: out.join(''), err: err.join('\n') };
-  } finally {
-    process.stdout.write = write;
-    console.error = error;
-  }
-}
-
 test('generate is in the command table; arguments are checked', () => {
   assert.ok(commands.includes(generateCommand));
   assert.throws(() => parseGenerateArgs(['--prompt', 'x']), UsageError);
@@ -48,7 +33,7 @@ test('generate is in the command table; arguments are checked', () => {
 
 test('streams the text of the greedy tokens, which equal the engine\'s; a summary goes to stderr', async () => {
   const { dir, tok } = await modelFolder();
-  const r = await capture(['--model', dir, '--prompt', 'w5 w17 w33', '--greedy', '--max-new-tokens', '8', '--threads', '1']);
+  const r = await captureCli(['generate', '--model', dir, '--prompt', 'w5 w17 w33', '--greedy', '--max-new-tokens', '8', '--threads', '1']);
   assert.equal(r.code, 0, r.err);
   const m = await fixtureModel('gpt2_tiny');
   const d = new Decoder(m.lm, m.weights, { threads: 1 });
@@ -57,17 +42,17 @@ test('streams the text of the greedy tokens, which equal the engine\'s; a summar
   assert.equal(r.out, `${await tok.decode(want.tokens[0], { skipSpecialTokens: true })}\n`);
   assert.match(r.err, new RegExp(`^${want.tokens[0].length} tokens in [\\d.]+ s`, 'm'));
   // Sampling with a seed is reproducible from the command line.
-  const s1 = await capture(['--model', dir, '--prompt', 'w5 w17', '--seed', '3', '--temperature', '1.5', '--threads', '1']);
-  const s2 = await capture(['--model', dir, '--prompt', 'w5 w17', '--seed', '3', '--temperature', '1.5', '--threads', '1']);
+  const s1 = await captureCli(['generate', '--model', dir, '--prompt', 'w5 w17', '--seed', '3', '--temperature', '1.5', '--threads', '1']);
+  const s2 = await captureCli(['generate', '--model', dir, '--prompt', 'w5 w17', '--seed', '3', '--temperature', '1.5', '--threads', '1']);
   assert.equal(s1.out, s2.out);
 });
 
 test('a folder without a model is an error in words, exit 1, no stack trace', async () => {
-  const r = await capture(['--model', join(scratchDir('generate-cli'), 'nowhere'), '--prompt', 'hi']);
+  const r = await captureCli(['generate', '--model', join(scratchDir('generate-cli'), 'nowhere'), '--prompt', 'hi']);
   assert.equal(r.code, 1);
   assert.match(r.err, /ftlab generate: .*nowhere/);
   assert.doesNotMatch(r.err, /\s+at .+\.(c?js|ts):\d+/);
-  const usage = await capture(['--prompt', 'hi']);
+  const usage = await captureCli(['generate', '--prompt', 'hi']);
   assert.equal(usage.code, 2);
   assert.match(usage.err, /--model <dir> is required/);
 });

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { commands } from '../../src/cli/commands/index';
 import { prepare } from '../../src/cli/commands/prepare';
-import { main } from '../../src/cli/main';
+import { captureCli } from '../cli/captureCli';
 import { PreparedDataset } from '../../src/engine/data/preparedDataset';
 import { loadTokenizer, TokenizerError } from '../../src/engine/tokenizer';
 import { HF_FIXTURES } from '../checkpoint/fixturePaths';
@@ -122,20 +122,6 @@ test('ftlab prepare on the GPT-2 Hub layout: examples end with EOS, and a replay
   assert.ok(stream.filter((t) => t === EOT).length >= 2, `documents separated by ${EOT}: ${stream}`);
 });
 
-async function generateCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const error = console.error;
-  process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    return { code: await main(['generate', ...argv]), out: out.join(''), err: err.join('\n') };
-  } finally {
-    process.stdout.write = write;
-    console.error = error;
-  }
-}
-
 test("generation stops at the EOS config.json names when tokenizer_config.json names none", async () => {
   // Word-level vocabulary of the gpt2_tiny fixture's 64 ids; tokenizer_config.json without bos/eos_token.
   const tok = await tinyTokenizer(scratchDir('hub-generate'), Array.from({ length: 60 }, (_, i) => `w${i + 1}`), { eos_token: undefined, bos_token: undefined });
@@ -146,7 +132,7 @@ test("generation stops at the EOS config.json names when tokenizer_config.json n
   const withEos = (id: number | null) => writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...config, bos_token_id: null, eos_token_id: id }));
   const argv = ['--model', folder, '--prompt', 'w5 w17 w33', '--greedy', '--max-new-tokens', '8', '--threads', '1'];
   withEos(null);
-  const free = await generateCli(argv);
+  const free = await captureCli(['generate', ...argv]);
   assert.equal(free.code, 0, free.err);
   assert.match(free.err, /^8 tokens .*limit of 8 tokens/m);
   // The word-level decoder fuses words ("w42w42..."): the first generated word becomes the EOS.
@@ -156,7 +142,7 @@ test("generation stops at the EOS config.json names when tokenizer_config.json n
   withEos(stop);
   const reloaded = await loadTokenizer(folder);
   assert.deepEqual([reloaded.eosId, reloaded.eosIds], [stop, [stop]]);
-  const stopped = await generateCli(argv);
+  const stopped = await captureCli(['generate', ...argv]);
   assert.equal(stopped.code, 0, stopped.err);
   assert.match(stopped.err, /^1 tokens .*stopped at the end-of-text token/m, 'the first token is the EOS');
 });
