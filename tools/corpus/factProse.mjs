@@ -34,9 +34,19 @@ const OPENERS = {
 };
 
 /** Each fact's mentions: `times` statements, cycling through a shuffled copy of its wordings. */
-function mentionsOf(rec, times, rng, keepFirst) {
-  const order = keepFirst ? [rec.statements[0], ...rng.shuffled(rec.statements.slice(1))] : rng.shuffled(rec.statements);
+function mentionsOf(rec, times, rng) {
+  const order = rng.shuffled(rec.statements);
   return Array.from({ length: times }, (_, i) => order[i % order.length]);
+}
+
+/**
+ * An arithmetic fact's mentions: the digit form ("7 + 5 = 12") every other time, the wordings between.
+ * With the digit form only as often as each wording (a quarter of 15 mentions), the model recalled 38%
+ * of the sums and products from a digit prompt; every other fact, stated in prose, 93%.
+ */
+function arithmeticMentions(rec, times, rng) {
+  const words = rng.shuffled(rec.statements.slice(1));
+  return Array.from({ length: times }, (_, i) => (i % 2 === 0 ? rec.statements[0] : words[(i >> 1) % words.length]));
 }
 
 function countryProfile(c, rng) {
@@ -79,11 +89,10 @@ export function factDocuments(facts, records, arithmetic, seed) {
   const queues = new Map();
   for (const r of records) {
     const list = queues.get(r.group) ?? [];
-    list.push(...mentionsOf(r, MENTIONS.facts, rng, false));
+    list.push(...mentionsOf(r, MENTIONS.facts, rng));
     queues.set(r.group, list);
   }
-  // arithmetic: the digit form ("7 + 5 = 12") is always one of the mentions
-  queues.set('arithmetic', arithmetic.flatMap((r) => mentionsOf(r, MENTIONS.arithmetic, rng, true)));
+  queues.set('arithmetic', arithmetic.flatMap((r) => arithmeticMentions(r, MENTIONS.arithmetic, rng)));
   for (const [g, list] of queues) queues.set(g, rng.shuffled(list));
 
   const docs = [];

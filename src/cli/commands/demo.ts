@@ -13,10 +13,12 @@ import {
 import { executeExperiment } from './experiment';
 import { existsSync, readFileSync } from 'node:fs';
 
-/** Catastrophic forgetting, on purpose: a high learning rate, no replay, no weight decay, no dropout, more epochs. */
-export const NO_GUARDS = { learningRate: 1e-3, numTrainEpochs: 5, weightDecay: 0, dropout: 0, replayRatio: 0 } as const;
+/** Catastrophic forgetting, on purpose: a high learning rate, no replay, no L2-SP, no weight decay, no dropout, more epochs. */
+export const NO_GUARDS = { learningRate: 1e-3, numTrainEpochs: 5, weightDecay: 0, dropout: 0, replayRatio: 0, l2spWeight: 0 } as const;
 export const FORGETTING_VARIANTS: NewExperiment['variants'] = [
   { name: 'full-no-replay', strategy: 'full', overrides: { replayRatio: 0 } },
+  { name: 'full-no-l2sp', strategy: 'full', overrides: { l2spWeight: 0 } },
+  { name: 'full-no-replay-no-l2sp', strategy: 'full', overrides: { replayRatio: 0, l2spWeight: 0 } },
   { name: 'full-no-guards', strategy: 'full', overrides: { ...NO_GUARDS } },
   { name: 'full-no-guards-replay', strategy: 'full', overrides: { ...NO_GUARDS, replayRatio: 0.25 } },
   { name: 'full-no-guards-l2sp', strategy: 'full', overrides: { ...NO_GUARDS, l2spWeight: 100 } },
@@ -33,8 +35,8 @@ experiment folder (default .ftlab/experiments/demo-<time>).
 
 ${STRATEGIES.map((s) => `  ${s.padEnd(18)} ${presetSummary(s)}`).join('\n')}
 
-  --forgetting   also: full fine-tuning at the safe preset without its replay of general text, and
-                 without any guard (lr ${NO_GUARDS.learningRate}, ${NO_GUARDS.numTrainEpochs} epochs, no replay, no weight decay, no
+  --forgetting   also: full fine-tuning at the safe preset without its replay of general text, without
+                 its L2-SP, without both, and without any guard (lr ${NO_GUARDS.learningRate}, ${NO_GUARDS.numTrainEpochs} epochs, no replay, no weight decay, no
                  dropout), the same with 25% replay of general text, the same with L2-SP (weight 100)
   --inline       every variant in this process (peak memory is then not measured)
   --device       auto (default): CUDA when the provider, the CUDA libraries and a GPU are there,

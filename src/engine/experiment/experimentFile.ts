@@ -18,8 +18,9 @@ import { readJsonFile } from '../runs/runFolder';
 import type { VariantSettings } from './strategyPresets';
 
 export const EXPERIMENT_FORMAT = 'ftlab-experiment';
-/** 2: the strategy presets replay general text (SAFE_REPLAY_RATIO); a version-1 variant without a
- *  replayRatio of its own ran the presets of then, without replay, and is read as replayRatio 0. */
+/** 2: the strategy presets replay general text and pull toward the pretrained weights (SAFE_REPLAY_RATIO,
+ *  SAFE_L2SP_WEIGHT); a version-1 variant ran the presets of then, without either: a replayRatio or
+ *  l2spWeight it does not set is read as 0. */
 export const EXPERIMENT_VERSION = 2;
 export const EXPERIMENT_FILE = 'experiment.json';
 
@@ -108,7 +109,12 @@ export function readExperiment(dir: string): ExperimentSpec {
     if (names.has(v.name)) throw new ExperimentError(`${join(dir, EXPERIMENT_FILE)}: the variant name "${v.name}" is used twice; ${FIX}`);
     names.add(v.name);
   }
-  if (spec.version < 2) for (const v of spec.variants) if (v.overrides.replayRatio === undefined) v.overrides.replayRatio = 0;
+  if (spec.version < 2) {
+    for (const v of spec.variants) {
+      v.overrides.replayRatio ??= 0;
+      v.overrides.l2spWeight ??= 0;
+    }
+  }
   return spec;
 }
 
