@@ -245,6 +245,9 @@ async function main(): Promise<void> {
       if (o) line.push(`ours (K=${stepsPerRun[i]}) ${o.step_ms_median} ms/step, ${o.tokens_per_s} tok/s, ${o.peak_rss_mib} MiB, ${((gflop / ((o.step_ms_median as number) / 1000)) / peak * 100).toFixed(0)}% of SGEMM peak`);
     });
     if (torch) {
+      // Debian's reference BLAS (no libopenblas0-openmp) makes PyTorch ~30x slower: say so on the row.
+      const blas = String(torch.blas ?? 'unknown');
+      if (!/openblas|mkl/i.test(blas)) line.push(`WARNING: PyTorch loaded ${blas}, not OpenBLAS or MKL: the comparison is meaningless (apt-get install -y libopenblas0-openmp)`);
       const tms = torch.step_ms_median as number;
       line.push(`PyTorch ${tms} ms/step, ${torch.tokens_per_s_median} tok/s, ${torch.peak_rss_mib} MiB, ${((gflop / (tms / 1000)) / peak * 100).toFixed(0)}% of peak`);
       const ratios = oursByK.map((o) => (o ? +(tms / (o.step_ms_median as number)).toFixed(2) : null));
