@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { copyDemoData } from './demoData';
 import { isRunEntry } from './experimentsView';
-import { pickDataset, runExperimentInChild } from './fineTuneCommand';
+import { pickDataset, startExperiment } from './fineTuneCommand';
 import { DataProblems } from './prepareData';
 import { experimentLike } from './runAgain';
 import { ensureTrustedForTraining } from './workspaceTrust';
@@ -34,8 +34,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, output: v
         failed(err);
         return;
       }
-      void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-      await runExperimentInChild(context.extensionUri, output, dir, { removeIfNothingTrained: true });
+      await startExperiment(context.extensionUri, output, dir, { isNew: true });
     }),
     vscode.commands.registerCommand('finetuneLab.copyDemoData', async () => {
       const folder = vscode.workspace.workspaceFolders?.[0];

@@ -5,7 +5,7 @@ import { isDashboardState, type DashboardSource } from '../protocol/messages';
 import { DashboardPanel } from './dashboardPanel';
 import { ExperimentsProvider, isExperimentEntry, isRunEntry, type ViewNode } from './experimentsView';
 import { ExperimentProcess } from './experimentProcess';
-import { fineTune, runExperimentInChild, stopAllExperiments } from './fineTuneCommand';
+import { fineTune, startExperiment, stopAllExperiments } from './fineTuneCommand';
 import { registerRunActions } from './runActions';
 import { RunFolderWatcher } from './runFolderWatcher';
 import { TrainingStatusBar } from './trainingStatusBar';
@@ -74,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
         void vscode.window.showInformationMessage('Fine-Tune Lab: choose the experiment to resume in the Experiments view (right-click, Resume experiment).');
         return;
       }
-      await runExperimentInChild(context.extensionUri, output, dir);
+      await startExperiment(context.extensionUri, output, dir, { isNew: false });
     }),
     vscode.commands.registerCommand('finetuneLab.refreshExperiments', () => experiments.refresh()),
     ...registerDataCommands(context, output),

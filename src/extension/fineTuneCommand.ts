@@ -4,6 +4,7 @@
 // notification, its output in the "Fine-Tune Lab" channel, and its dashboard drawn from the folder.
 // Before the process starts, each strategy's estimated peak memory; a modal warning when one exceeds
 // the memory available (memoryWarning.ts).
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
@@ -166,13 +167,22 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
     void vscode.window.showErrorMessage(`Fine-Tune Lab: ${(err as Error).message}`);
     return;
   }
-  const memory = await checkMemory(dir, output);
+  await startExperiment(extensionUri, output, dir, { isNew: true });
+}
+
+/**
+ * Starts (isNew) or continues an experiment after the memory check: Fine-tune model, Run again and
+ * Resume experiment alike. Cancelled at the check, a new experiment's folder goes (nothing ran in it),
+ * a resumed one stays as it was.
+ */
+export async function startExperiment(extensionUri: vscode.Uri, output: vscode.OutputChannel, dir: string, o: { isNew: boolean }): Promise<void> {
+  const memory = await checkMemory(dir, output, !o.isNew);
   if (!memory.start) {
-    removeIfNothingTrained(dir); // nothing ran in it: the folder goes, as for a failure before the first step
+    if (o.isNew) removeIfNothingTrained(dir); // as for a failure before the first step
     return;
   }
-  void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
-  await runExperimentInChild(extensionUri, output, dir, { removeIfNothingTrained: true, ignoreMemoryEstimate: memory.ignoreMemoryEstimate, firstLine: memory.line });
+  if (o.isNew) void vscode.commands.executeCommand('finetuneLab.refreshExperiments');
+  await runExperimentInChild(extensionUri, output, dir, { removeIfNothingTrained: o.isNew, ignoreMemoryEstimate: memory.ignoreMemoryEstimate, firstLine: memory.line });
 }
 
 /**
@@ -180,7 +190,7 @@ export async function fineTune(extensionUri: vscode.Uri, output: vscode.OutputCh
  * warning when one exceeds the memory available. An estimate that cannot be made does not stop the
  * experiment: its process then says what is wrong (data, model) in its own run.
  */
-async function checkMemory(dir: string, output: vscode.OutputChannel): Promise<{ start: boolean; ignoreMemoryEstimate: boolean; line?: string }> {
+async function checkMemory(dir: string, output: vscode.OutputChannel, unfinishedOnly = false): Promise<{ start: boolean; ignoreMemoryEstimate: boolean; line?: string }> {
   let memory: ExperimentMemory;
   try {
     memory = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fine-Tune Lab: estimating the memory each strategy needs…' }, () => estimateExperimentMemory(dir));
@@ -188,6 +198,9 @@ async function checkMemory(dir: string, output: vscode.OutputChannel): Promise<{
     output.appendLine(`memory estimate: not made (${(err as Error).message})`);
     return { start: true, ignoreMemoryEstimate: false };
   }
+  // Resuming: a finished variant (its outcome.json written) does not train again.
+  if (unfinishedOnly) memory = { ...memory, variants: memory.variants.filter((v) => !existsSync(join(dir, 'runs', v.name, 'outcome.json'))) };
+  if (!memory.variants.length) return { start: true, ignoreMemoryEstimate: false };
   const line = memoryLine(memory);
   output.appendLine(line);
   const answer = await confirmMemory(memory, (message, options, ...items) => vscode.window.showWarningMessage(message, options, ...items));
