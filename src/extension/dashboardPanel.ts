@@ -182,13 +182,13 @@ function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): strin
       <div class="chart"><canvas id="accuracy-chart" role="img" aria-label="Grouped bars: general and task accuracy before and after, per variant"></canvas></div>
     </section>
   </div>
-  <table id="variants" class="variants" hidden>
+  <div class="table-scroll"><table id="variants" class="variants" hidden>
     <thead><tr>
       <th>variant</th><th>status</th><th>device</th><th class="num">steps</th><th class="num">time</th><th class="num">tokens/s</th><th class="num">peak memory</th>
       <th class="num">trainable parameters</th><th class="num">general before → after</th><th class="num">task before → after</th><th class="num">forgetting</th>
     </tr></thead>
     <tbody></tbody>
-  </table>
+  </table></div>
   <p id="notes" class="notes"></p>
   <script nonce="${nonce}" src="${script}"></script>
 </body>

@@ -1,30 +1,13 @@
 // "Check training device" (`ftlab doctor`) and "Set up CUDA" (`ftlab setup-cuda`): each runs the CLI
-// in a child process of the extension host (dist/cli.js, the same code as in a terminal), its output in
-// the Fine-Tune Lab output channel, and ends with a notification in VS Code's words. Setup installs the
-// CUDA provider build that pairs with the extension's own onnxruntime-node (inside the extension's
-// folder), so the setting finetuneLab.device 'auto' trains on the GPU where the CUDA libraries, a driver
-// and a GPU are there too.
+// in a child process (cliRun.ts), its output in the Fine-Tune Lab output channel, and ends with a
+// notification in VS Code's words. Setup installs the CUDA provider build that pairs with the
+// extension's own onnxruntime-node (inside the extension's folder), so the setting finetuneLab.device
+// 'auto' trains on the GPU where the CUDA libraries, a driver and a GPU are there too.
 import * as vscode from 'vscode';
 import { autoDeviceLine, lastMessage } from './cliOutput';
-import { ExperimentProcess } from './experimentProcess';
+import { runCli } from './cliRun';
 
 const SETUP_TITLE = 'Fine-Tune Lab: Set up CUDA';
-
-function runCli(extensionUri: vscode.Uri, output: vscode.OutputChannel, args: string[], title: string): Thenable<{ code: number | null; lines: string[] }> {
-  const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.js').fsPath;
-  const lines: string[] = [];
-  output.appendLine(`$ ftlab ${args.join(' ')}`);
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
-    new Promise<{ code: number | null; lines: string[] }>((resolve) => {
-      new ExperimentProcess(cli, extensionUri.fsPath, {
-        line: (text) => {
-          lines.push(text);
-          output.appendLine(text);
-        },
-        exit: (code) => resolve({ code, lines }),
-      }, args);
-    }));
-}
 
 async function checkDevice(extensionUri: vscode.Uri, output: vscode.OutputChannel): Promise<void> {
   const { code, lines } = await runCli(extensionUri, output, ['doctor'], 'Fine-Tune Lab: checking the training device');

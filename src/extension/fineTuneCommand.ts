@@ -4,7 +4,6 @@
 // notification, its output in the "Fine-Tune Lab" channel, and its dashboard drawn from the folder.
 // Before the process starts, each strategy's estimated peak memory; a modal warning when one exceeds
 // the memory available (memoryWarning.ts).
-import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ensureTrustedForTraining } from './workspaceTrust';
@@ -198,8 +197,8 @@ async function checkMemory(dir: string, output: vscode.OutputChannel, unfinished
     output.appendLine(`memory estimate: not made (${(err as Error).message})`);
     return { start: true, ignoreMemoryEstimate: false };
   }
-  // Resuming: a finished variant (its outcome.json written) does not train again.
-  if (unfinishedOnly) memory = { ...memory, variants: memory.variants.filter((v) => !existsSync(join(dir, 'runs', v.name, 'outcome.json'))) };
+  // Resuming: a finished variant does not train again.
+  if (unfinishedOnly) memory = { ...memory, variants: memory.variants.filter((v) => !v.finished) };
   if (!memory.variants.length) return { start: true, ignoreMemoryEstimate: false };
   const line = memoryLine(memory);
   output.appendLine(line);

@@ -6,13 +6,13 @@
 // Stop asks the trainer to stop at its next step boundary (stop-request.json in the folder; the
 // checkpoint is saved there), for runs this window started and for `ftlab` runs started in a terminal
 // alike; a child process of this window is also ended if it is still there after a grace period.
-// Export runs `ftlab export` in a child process (dist/cli.js), so a crash cannot take the host down.
+// Export runs `ftlab export` in a child process (cliRun.ts), so a crash cannot take the host down.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { labelProblem, requestStop, writeRunLabel } from '../engine';
 import { lastMessage } from './cliOutput';
-import { ExperimentProcess } from './experimentProcess';
+import { runCli } from './cliRun';
 import { ExperimentsProvider, isExperimentEntry, isRunEntry, type RunEntry, type ViewNode } from './experimentsView';
 import { STOPPED_BY, stopExperimentInWindow } from './fineTuneCommand';
 
@@ -134,18 +134,8 @@ export async function exportRun(extensionUri: vscode.Uri, experiments: Experimen
   const picked = await vscode.window.showQuickPick(formats, { title: `Export ${shownName(run)} as` });
   if (!picked) return;
   const out = join(run.dir, EXPORT_FOLDERS[picked.format]);
-  const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.js').fsPath;
-  const lines: string[] = [];
-  const code = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: exporting ${shownName(run)} as ${FORMAT_WORDS[picked.format]}` }, () =>
-    new Promise<number | null>((resolve) => {
-      new ExperimentProcess(cli, run.dir, {
-        line: (text) => {
-          lines.push(text);
-          output.appendLine(text);
-        },
-        exit: (c) => resolve(c),
-      }, ['export', '--run', run.dir, '--format', picked.format, '--out', out]);
-    }));
+  const { code, lines } = await runCli(extensionUri, output, ['export', '--run', run.dir, '--format', picked.format, '--out', out],
+    `Fine-Tune Lab: exporting ${shownName(run)} as ${FORMAT_WORDS[picked.format]}`, run.dir);
   if (code === 0 && existsSync(out)) {
     const reveal = await vscode.window.showInformationMessage(`Fine-Tune Lab: exported ${shownName(run)} as ${FORMAT_WORDS[picked.format]}: ${vscode.workspace.asRelativePath(out)}`, 'Reveal');
     if (reveal) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(out));

@@ -35,7 +35,7 @@ test('estimateExperimentMemory: one estimate per variant, LoRA below full, judge
   });
   const roomy = await withAvailable('64G', () => estimateExperimentMemory(exp));
   assert.deepEqual(roomy.available, { bytes: 64 * 2 ** 30, source: 'FTLAB_AVAILABLE_MEMORY' });
-  assert.deepEqual(roomy.variants.map((v) => [v.name, v.strategy, v.fits]), [['full', 'full', true], ['lora', 'lora', true]]);
+  assert.deepEqual(roomy.variants.map((v) => [v.name, v.strategy, v.fits, v.finished]), [['full', 'full', true, false], ['lora', 'lora', true, false]]);
   const [full, lora] = roomy.variants;
   assert.ok(lora!.estimate.peakBytes < full!.estimate.peakBytes, 'LoRA keeps no optimizer state for the frozen weights');
   assert.equal(full!.estimate.basis.batchSize, 8, 'the variant\'s own batch size');
@@ -44,7 +44,7 @@ test('estimateExperimentMemory: one estimate per variant, LoRA below full, judge
   assert.deepEqual(tight.variants.map((v) => v.fits), [false, true]);
 });
 
-test('ftlab experiment refuses a variant over the memory available, saying what to lower; --ignore-memory-estimate trains it', { timeout: 300_000 }, (t) => {
+test('ftlab experiment refuses a variant over the memory available, saying what to lower; --ignore-memory-estimate trains it', { timeout: 300_000 }, async (t) => {
   if (!existsSync(BUILTIN_WEIGHTS_FILE)) { t.skip('no built-in weights (ftlab pretrain makes them)'); return; }
   const dir = scratchDir('experiment-memory-cli');
   const data = join(dir, 'qa.jsonl');
@@ -64,4 +64,6 @@ test('ftlab experiment refuses a variant over the memory available, saying what 
   const forced = run(['--resume', exp, '--ignore-memory-estimate', '--threads', '1']);
   assert.equal(forced.status, 0, forced.stderr);
   assert.equal(readRunStatus(join(exp, 'runs', 'full-steps1')).state, 'finished');
+  // Resuming it again would train nothing: the extension leaves finished variants out of its check.
+  assert.deepEqual((await estimateExperimentMemory(exp)).variants.map((v) => [v.name, v.finished]), [['full-steps1', true]]);
 });

@@ -16,7 +16,7 @@ const estimate = (peakMiB: number): MemoryEstimate => ({
 function memory(availableMiB: number | null, peaks: Record<string, number>): ExperimentMemory {
   return {
     available: availableMiB === null ? null : { bytes: availableMiB * MiB, source: 'FTLAB_AVAILABLE_MEMORY' },
-    variants: Object.entries(peaks).map(([name, p]) => ({ name, strategy: name === 'lora' ? 'lora' : 'full', estimate: estimate(p), fits: availableMiB === null || p <= availableMiB })),
+    variants: Object.entries(peaks).map(([name, p]) => ({ name, strategy: name === 'lora' ? 'lora' : 'full', estimate: estimate(p), fits: availableMiB === null || p <= availableMiB, finished: false })),
   };
 }
 

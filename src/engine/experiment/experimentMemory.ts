@@ -2,7 +2,8 @@
 // run checks at its start (fineTune's refusal): the model's config.json (no weights are read), the
 // experiment's data prepared into its folder (the run reuses it), each variant's training settings.
 
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { requireBuiltinModel } from '../builtin';
 import { readHfConfig } from '../checkpoint/hfConfig';
 import { PreparedDataset } from '../data/preparedDataset';
@@ -14,7 +15,7 @@ import { memoryInput } from '../train/fineTuneRun';
 import { StrategyKind } from '../train/strategies';
 import { prepareExperimentData } from './experimentContext';
 import { readExperiment } from './experimentFile';
-import { variantTraining } from './runVariant';
+import { OUTCOME_FILE, variantTraining } from './runVariant';
 
 export interface VariantMemory {
   name: string;
@@ -22,6 +23,8 @@ export interface VariantMemory {
   estimate: MemoryEstimate;
   /** Within the memory available (true where nothing reports it: the run is not refused then). */
   fits: boolean;
+  /** Trained and measured already (its outcome.json is there): resuming does not run it again. */
+  finished: boolean;
 }
 
 export interface ExperimentMemory {
@@ -40,7 +43,7 @@ export async function estimateExperimentMemory(dirIn: string): Promise<Experimen
   const available = availableMemory();
   const variants = spec.variants.map((v) => {
     const estimate = estimateTrainingMemory(memoryInput(variantTraining({ spec, data }, v), lm, data));
-    return { name: v.name, strategy: v.strategy, estimate, fits: available === null || estimate.peakBytes <= available.bytes };
+    return { name: v.name, strategy: v.strategy, estimate, fits: available === null || estimate.peakBytes <= available.bytes, finished: existsSync(join(dir, v.runDir, OUTCOME_FILE)) };
   });
   return { variants, available };
 }

@@ -62,8 +62,9 @@ export const STRATEGY_PRESETS: Record<StrategyKind, VariantSettings> = {
 /** One line per strategy for help texts and pickers. */
 export function presetSummary(kind: StrategyKind): string {
   const p = STRATEGY_PRESETS[kind];
-  const replay = (p.replayRatio > 0 ? `, ${+(p.replayRatio * 100).toFixed(1)}% general text in every batch` : '') + (p.l2spWeight > 0 ? `, L2-SP ${p.l2spWeight}` : '');
-  const base = `lr ${p.learningRate}, ${p.numTrainEpochs} epochs, batch ${p.perDeviceTrainBatchSize}, dropout ${p.dropout}, weight decay ${p.weightDecay}${replay}`;
+  // The guards first: a picker's detail line is cut at its end.
+  const guards = [p.replayRatio > 0 ? `replay ${+(p.replayRatio * 100).toFixed(1)}% general text` : '', p.l2spWeight > 0 ? `L2-SP ${p.l2spWeight}` : ''].filter(Boolean);
+  const base = `${guards.length ? `${guards.join(', ')}; ` : ''}lr ${p.learningRate}, ${p.numTrainEpochs} epochs, batch ${p.perDeviceTrainBatchSize}, dropout ${p.dropout}, weight decay ${p.weightDecay}`;
   if (kind === 'lora') return `${base}, rank ${p.loraRank}, alpha ${p.loraAlpha} (LoRA needs a higher learning rate than the safe preset's 1e-4)`;
   if (kind === 'layerwise-lr') return `${base}, multipliers ${p.layerLrMultipliers!.join('/')} (embeddings/blocks/head)`;
   return base;
