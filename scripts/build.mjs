@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildNative } from './build-native.mjs';
 
 const watch = process.argv.includes('--watch');
 const native = ['onnxruntime-node', 'tokenizers', 'vscode'];
@@ -33,6 +34,7 @@ rmSync('out/test', { recursive: true, force: true });
 const tests = testEntries('test');
 if (tests.length) builds.push({ ...node, external: [...native, 'node:test'], entryPoints: tests, outdir: 'out/test', outbase: 'test', outExtension: { '.js': '.cjs' } });
 
+buildNative();
 const present = builds.filter((b) => Object.values(b.entryPoints).every((e) => existsSync(e)));
 if (watch) {
   for (const b of present) (await esbuild.context(b)).watch();

@@ -29,24 +29,45 @@ export function tensor(dtype: DType, shape: Shape, data: TypedArray): ort.Tensor
   return new ort.Tensor(ORT_TYPE[dtype], data as never, [...shape]);
 }
 
+/**
+ * The environment's say over ORT sessions, read in one place for both runtimes (onnxruntime-node's
+ * sessions here, bound sessions in boundSession.ts).
+ */
+export function sessionSettings(env: NodeJS.ProcessEnv = process.env): {
+  arena: boolean; logLevel: number; spin: boolean; memPattern: boolean | null; profilePrefix: string | null; optimizedModelPath: string | null;
+} {
+  return {
+    arena: env.FTLAB_ORT_ARENA !== '0',
+    // FTLAB_ORT_LOG=0..4 shows ORT's own log (0: verbose, incl. node placement per provider).
+    logLevel: Number(env.FTLAB_ORT_LOG ?? 4),
+    // FTLAB_ORT_SPIN=0: intra-op threads sleep instead of spinning between ops. On a machine whose
+    // cores other processes share, spinning threads that get descheduled slowed a 2-thread step 3-5x.
+    spin: env.FTLAB_ORT_SPIN !== '0',
+    // ORT's memory pattern pre-plans one block for all activations. On the CPU it held 2.0 GB for a
+    // training step where per-tensor arena allocation holds 1.3 GB (size b), at the same speed; on
+    // CUDA (memory is plentiful) the H200 run without it was slower, so CUDA keeps ORT's default.
+    // FTLAB_ORT_MEMPATTERN=0|1 overrides both (null: the device's default).
+    memPattern: env.FTLAB_ORT_MEMPATTERN ? env.FTLAB_ORT_MEMPATTERN === '1' : null,
+    // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
+    profilePrefix: env.FTLAB_ORT_PROFILE || null,
+    // FTLAB_ORT_OPTIMIZED=file.onnx writes the graph as ORT optimized it (bound sessions).
+    optimizedModelPath: env.FTLAB_ORT_OPTIMIZED || null,
+  };
+}
+
 export async function createSession(model: Uint8Array, o: SessionOptions = {}): Promise<CompiledSession> {
+  const s = sessionSettings();
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    ...(process.env.FTLAB_ORT_ARENA === '0' ? { enableCpuMemArena: false } : {}),
-    // FTLAB_ORT_LOG=0..4 shows ORT's own log (0: verbose, incl. node placement per provider).
-    logSeverityLevel: Number(process.env.FTLAB_ORT_LOG ?? 4) as 0 | 1 | 2 | 3 | 4,
+    ...(s.arena ? {} : { enableCpuMemArena: false }),
+    logSeverityLevel: s.logLevel as 0 | 1 | 2 | 3 | 4,
     ...(o.threads ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
-    // FTLAB_ORT_SPIN=0: intra-op threads sleep instead of spinning between ops. On a machine whose
-    // cores other processes share, spinning threads that get descheduled slowed a 2-thread step 3-5x.
-    ...(process.env.FTLAB_ORT_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    ...(s.spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    ...(s.optimizedModelPath ? { optimizedModelFilePath: s.optimizedModelPath } : {}),
   };
-  // ORT's memory pattern pre-plans one block for all activations. On the CPU it held 2.0 GB for a
-  // training step where per-tensor arena allocation holds 1.3 GB (size b), at the same speed; on
-  // CUDA (memory is plentiful) the H200 run without it was slower, so CUDA keeps ORT's default.
-  const memPattern = (dflt: boolean) => (process.env.FTLAB_ORT_MEMPATTERN ? process.env.FTLAB_ORT_MEMPATTERN === '1' : dflt);
-  // FTLAB_ORT_PROFILE=prefix writes ORT's per-node profile (JSON) when the session is released.
-  const prof = process.env.FTLAB_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.FTLAB_ORT_PROFILE } : {};
+  const memPattern = (dflt: boolean) => s.memPattern ?? dflt;
+  const prof = s.profilePrefix ? { enableProfiling: true, profileFilePrefix: s.profilePrefix } : {};
   const choice = resolveDevice(o.device ?? 'cpu');
   if (choice.device === 'cuda') {
     try {

@@ -1,10 +1,18 @@
 // Runs a compiled training step on ONNX Runtime. Parameters and optimizer state live in one flat
 // typed array per group and per state buffer; frozen tensors (and L2-SP's pretrained values) are fed
 // as inputs and never copied back.
+//
+// Two runtimes. With the IO-binding addon (runtime/boundSession.ts, the default where it is built),
+// every buffer is bound where it is and the step writes the new parameters and state into the arrays
+// it read them from (inPlace.ts checks per buffer that this is safe; a buffer that fails the check
+// gets a second array, swapped each run): no copies, no garbage. Without it, onnxruntime-node's run()
+// returns new arrays every run and the runner keeps those.
 
 import * as ort from 'onnxruntime-node';
 import { dumpModel, toModelProto } from '../graph/serialize';
 import { CompiledSession, SessionOptions, createSession, tensor } from '../runtime/session';
+import { BoundSession, boundSessionUnavailable } from '../runtime/boundSession';
+import { inPlaceSafe } from './inPlace';
 import { ParamGroup, TrainStepConfig, TrainStepGraph, groupSize, trainUnits } from './trainStep';
 import { size } from '../graph/graph';
 
@@ -19,20 +27,43 @@ export interface StepBatch {
 
 export interface StepResult { loss: number[]; gradNorm: number[]; }
 
+export interface RunnerOptions extends SessionOptions {
+  /**
+   * 'bound': the IO-binding addon (fails when it is missing); 'onnxruntime-node': run() with copies;
+   * 'auto' (default): bound where the addon loads. FTLAB_ORT_ADDON=0 makes 'auto' mean onnxruntime-node.
+   */
+  runtime?: 'auto' | 'bound' | 'onnxruntime-node';
+}
+
+/** The bound runtime's per-buffer state: its spare array when it cannot be updated in place. */
+interface Bound {
+  session: BoundSession;
+  /** Per unit, per buffer ([params, ...state]): the array the next run writes into, or null (in place). */
+  spare: (Floats | null)[][];
+}
+
 export class TrainStepRunner {
   private constructor(
     readonly cfg: TrainStepConfig,
     private readonly step: TrainStepGraph,
-    private readonly compiled: CompiledSession,
+    private readonly compiled: CompiledSession | null,
+    private readonly bound: Bound | null,
     /** Per group: [params, ...optimizer state]. */
     private buffers: Floats[][],
     private readonly frozenFeeds: Record<string, ort.Tensor>,
     private readonly units: ParamGroup[],
   ) {}
 
-  get device(): string { return this.compiled.device; }
+  get device(): string { return this.bound?.session.device ?? this.compiled!.device; }
 
-  static async create(cfg: TrainStepConfig, step: TrainStepGraph, init: Map<string, Floats>, o: SessionOptions = {}): Promise<TrainStepRunner> {
+  /** Which runtime runs the step, and how many of its buffers are updated in place. */
+  get runtime(): { name: 'bound' | 'onnxruntime-node'; inPlace: number; buffers: number } {
+    const buffers = this.buffers.reduce((n, b) => n + b.length, 0);
+    if (!this.bound) return { name: 'onnxruntime-node', inPlace: 0, buffers };
+    return { name: 'bound', inPlace: this.bound.spare.flat().filter((x) => x === null).length, buffers };
+  }
+
+  static async create(cfg: TrainStepConfig, step: TrainStepGraph, init: Map<string, Floats>, o: RunnerOptions = {}): Promise<TrainStepRunner> {
     const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
     const units = trainUnits(cfg);
     const buffers = units.map((g) => {
@@ -67,8 +98,18 @@ export class TrainStepRunner {
     });
     // FTLAB_DUMP_GRAPH=file.onnx writes the compiled step for Netron (weights are inputs: it stays small).
     if (process.env.FTLAB_DUMP_GRAPH) dumpModel(step.graph, process.env.FTLAB_DUMP_GRAPH);
-    const compiled = await createSession(toModelProto(step.graph), o);
-    return new TrainStepRunner(cfg, step, compiled, buffers, frozenFeeds, units);
+    const model = toModelProto(step.graph);
+    const runtime = o.runtime ?? (process.env.FTLAB_ORT_ADDON === '0' ? 'onnxruntime-node' : 'auto');
+    const session = runtime === 'onnxruntime-node' ? null : BoundSession.create(model, o);
+    if (runtime === 'bound' && !session) throw new Error(`the IO-binding runtime is not available: ${boundSessionUnavailable()}`);
+    if (!session) return new TrainStepRunner(cfg, step, await createSession(model, o), null, buffers, frozenFeeds, units);
+    // Fixed inputs are bound once; the binding keeps them.
+    for (const [name, t] of Object.entries(frozenFeeds)) session.bindInput(name, cfg.dtype, t.dims, t.data as Floats);
+    const pairs = step.inputs.groups.flatMap((g, gi) => [g.params, ...g.state].map((x, k) => [x, [step.outputs.groups[gi].params, ...step.outputs.groups[gi].state][k]] as const));
+    const safe = inPlaceSafe(step.graph, pairs);
+    let at = 0;
+    const spare = buffers.map((bufs) => bufs.map((b) => (safe[at++] ? null : new Arr(b.length))));
+    return new TrainStepRunner(cfg, step, null, { session, spare }, buffers, frozenFeeds, units);
   }
 
   /**
@@ -88,6 +129,7 @@ export class TrainStepRunner {
     lr = pad(lr); stepNo = pad(stepNo); dropoutKeys = dropoutKeys && pad(dropoutKeys);
     const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
     const shape = [K, cfg.microBatches, cfg.batchSize, cfg.seqLen];
+    if (this.bound) return this.runBound(this.bound, batch, shape, Arr.from(lr), Arr.from(stepNo), dropoutKeys, k);
     const feeds: Record<string, ort.Tensor> = { ...this.frozenFeeds };
     step.inputs.groups.forEach((g, gi) => {
       feeds[g.params.name] = tensor(cfg.dtype, g.params.shape, this.buffers[gi][0]);
@@ -99,10 +141,33 @@ export class TrainStepRunner {
     feeds[step.inputs.step.name] = tensor(cfg.dtype, [K], Arr.from(stepNo));
     if (step.inputs.dropoutKey) feeds[step.inputs.dropoutKey.name] = tensor('uint32', [K], Uint32Array.from(dropoutKeys ?? stepNo));
     if (step.inputs.stepsInRun) feeds[step.inputs.stepsInRun.name] = tensor('int64', [], BigInt64Array.of(BigInt(k)));
-    const out = await this.compiled.session.run(feeds);
+    const out = await this.compiled!.session.run(feeds);
     const o = step.outputs;
     this.buffers = o.groups.map((g) => [g.params, ...g.state].map((v) => out[v.name].data as Floats));
     return { loss: Array.from(out[o.loss.name].data as Floats), gradNorm: Array.from(out[o.gradNorm.name].data as Floats) };
+  }
+
+  private async runBound(bound: Bound, batch: StepBatch, shape: number[], lr: Floats, stepNo: Floats, dropoutKeys: number[] | undefined, k: number): Promise<StepResult> {
+    const { cfg, step } = this;
+    const s = bound.session;
+    const K = cfg.stepsPerRun;
+    const writes = this.buffers.map((bufs, gi) => bufs.map((b, si) => bound.spare[gi][si] ?? b));
+    step.inputs.groups.forEach((g, gi) => [g.params, ...g.state].forEach((v, si) => s.bindInput(v.name, cfg.dtype, v.shape, this.buffers[gi][si])));
+    step.outputs.groups.forEach((g, gi) => [g.params, ...g.state].forEach((v, si) => s.bindOutput(v.name, cfg.dtype, [writes[gi][si].length], writes[gi][si])));
+    s.bindInput(step.inputs.ids.name, 'int64', shape, batch.inputIds);
+    s.bindInput(step.inputs.targets.name, 'int64', shape, batch.targets);
+    s.bindInput(step.inputs.lr.name, cfg.dtype, [K], lr);
+    s.bindInput(step.inputs.step.name, cfg.dtype, [K], stepNo);
+    if (step.inputs.dropoutKey) s.bindInput(step.inputs.dropoutKey.name, 'uint32', [K], Uint32Array.from(dropoutKeys ?? stepNo));
+    if (step.inputs.stepsInRun) s.bindInput(step.inputs.stepsInRun.name, 'int64', [], BigInt64Array.of(BigInt(k)));
+    // One loss and norm per step made (a Loop's scan outputs have k rows), allocated by ORT and returned.
+    s.bindOutputToCpu(step.outputs.loss.name);
+    s.bindOutputToCpu(step.outputs.gradNorm.name);
+    const out = await s.run();
+    // A double-buffered pair swaps: what was read becomes the next run's output array.
+    bound.spare = bound.spare.map((sp, gi) => sp.map((x, si) => (x ? this.buffers[gi][si] : null)));
+    this.buffers = writes;
+    return { loss: Array.from(out[step.outputs.loss.name] as Floats), gradNorm: Array.from(out[step.outputs.gradNorm.name] as Floats) };
   }
 
   /** Current value of every trained parameter (views into the flat buffers). */
@@ -154,7 +219,12 @@ export class TrainStepRunner {
   restore(buffers: Floats[][]): void { this.buffers = buffers; }
 
   async release(): Promise<void> {
-    if (process.env.FTLAB_ORT_PROFILE) this.compiled.session.endProfiling();
-    await this.compiled.session.release();
+    if (this.bound) {
+      if (process.env.FTLAB_ORT_PROFILE) this.bound.session.endProfiling();
+      this.bound.session.release();
+      return;
+    }
+    if (process.env.FTLAB_ORT_PROFILE) this.compiled!.session.endProfiling();
+    await this.compiled!.session.release();
   }
 }
