@@ -56,6 +56,21 @@ export class GraphBuilder {
     try { return fn(); } finally { this.scopes.pop(); }
   }
 
+  /**
+   * Marks the nodes `fn` emits as a segment that the backward pass recomputes from `inputs` (autodiff.ts):
+   * `fn` must read nothing that depends on the step's data other than `inputs` (parameters and constants
+   * are fine), and nothing but its result may be read after it.
+   */
+  checkpoint(inputs: Value[], fn: () => Value): Value {
+    const start = this.graph.nodes.length;
+    const output = fn();
+    const end = this.graph.nodes.length;
+    const last = this.graph.segments[this.graph.segments.length - 1];
+    if (last && last.end > start) throw new Error(`checkpoint: segments cannot nest ('${this.label('')}' inside '${last.name}')`);
+    if (end > start) this.graph.segments.push({ name: this.label('segment'), start, end, inputs, output });
+    return output;
+  }
+
   private label(base: string): string {
     return this.scopes.length ? `${this.scopes.join('/')}/${base}` : base;
   }

@@ -36,6 +36,19 @@ export interface Constant {
   readonly data: TypedArray;
 }
 
+/**
+ * A run of nodes (graph.nodes[start..end)) that the backward pass recomputes from `inputs` instead of
+ * reading the values they saved (gradient checkpointing): only `output` may be read after it.
+ */
+export interface Segment {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+  /** What the segment reads that its recomputation takes anew (the residual stream, a dropout key). */
+  readonly inputs: readonly Value[];
+  readonly output: Value;
+}
+
 let nextId = 1;
 
 export class Graph {
@@ -43,6 +56,8 @@ export class Graph {
   readonly inputs: Value[] = [];
   outputs: Value[] = [];
   readonly constants: Constant[] = [];
+  /** Recomputed segments (gradient checkpointing), in node order. */
+  readonly segments: Segment[] = [];
   private readonly names = new Set<string>();
 
   constructor(readonly name: string, readonly parent?: Graph) {}

@@ -8,7 +8,7 @@
 import { Value } from '../graph/graph';
 import { CausalLM, DropoutRates, HfConfigCommon } from './causalLM';
 import { initParams, layerOfName } from './init';
-import { KvCacheStep, NnContext, ParamShape, causalAttention, dropout, gelu, layerNorm, linear, silu } from './nn';
+import { KvCacheStep, NnContext, ParamShape, block, causalAttention, dropout, gelu, layerNorm, linear, silu } from './nn';
 
 /** tanh approximation of GELU (gelu_new, gelu_fast, gelu_pytorch_tanh), erf GELU, or others. */
 export type Gpt2Activation = 'gelu_tanh' | 'gelu' | 'relu' | 'silu' | 'quick_gelu';
@@ -95,7 +95,7 @@ export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => 
   const pos = cache ? b.gather(p('wpe.weight'), cache.positions) : b.slice(p('wpe.weight'), 0, 0, T); // [B, T, C] | [T, C]
   let x = dropout(c, b.add(b.gather(p('wte.weight'), ids), pos), cfg.embdDropout); // [B, T, C]
   for (let l = 0; l < cfg.nLayer; l++) {
-    x = b.scope(`h.${l}`, () => {
+    x = b.scope(`h.${l}`, () => block(c, x, (x) => {
       const w = (n: string) => p(`h.${l}.${n}`);
       const heads = (t: Value) => b.transpose(b.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
       const a = layerNorm(c, x, w('ln_1.weight'), w('ln_1.bias'), cfg.layerNormEps);
@@ -105,7 +105,7 @@ export function gpt2Forward(c: NnContext, cfg: Gpt2Config, p: (name: string) => 
       const m = layerNorm(c, x1, w('ln_2.weight'), w('ln_2.bias'), cfg.layerNormEps);
       const hidden = mlpActivation(c, linear(c, m, w('mlp.c_fc.weight'), w('mlp.c_fc.bias')), cfg.activation); // [B, T, 4C]
       return b.add(x1, dropout(c, linear(c, hidden, w('mlp.c_proj.weight'), w('mlp.c_proj.bias')), cfg.residDropout));
-    });
+    }));
   }
   if (cache) x = cache.select(x); // [B, T', C]
   x = layerNorm(c, x, p('ln_f.weight'), p('ln_f.bias'), cfg.layerNormEps);

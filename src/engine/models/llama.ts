@@ -12,7 +12,7 @@
 import { Value } from '../graph/graph';
 import { CausalLM, DropoutRates, HfConfigCommon } from './causalLM';
 import { initParams, layerOfName } from './init';
-import { KvCacheStep, NnContext, ParamShape, causalAttention, linearOutIn, rmsNorm, silu } from './nn';
+import { KvCacheStep, NnContext, ParamShape, block, causalAttention, linearOutIn, rmsNorm, silu } from './nn';
 
 export type RopeScaling =
   | { kind: 'linear'; factor: number }
@@ -165,7 +165,7 @@ export function llamaForward(c: NnContext, cfg: LlamaConfig, p: (name: string) =
   const rope = rotary(c, cfg, T, cache);
   let x = b.gather(p('model.embed_tokens.weight'), ids); // [B, T, C]
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
-    x = b.scope(`layers.${l}`, () => {
+    x = b.scope(`layers.${l}`, () => block(c, x, (x) => {
       const w = (n: string) => p(`model.layers.${l}.${n}`);
       const lin = (t: Value, n: string, bias: boolean) => linearOutIn(c, t, w(`${n}.weight`), bias ? w(`${n}.bias`) : null);
       const heads = (t: Value, n: number) => b.transpose(b.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B, n, T, hd]
@@ -178,7 +178,7 @@ export function llamaForward(c: NnContext, cfg: LlamaConfig, p: (name: string) =
       const m = rmsNorm(c, x1, w('post_attention_layernorm.weight'), eps);
       const hidden = b.mul(silu(c, lin(m, 'mlp.gate_proj', cfg.mlpBias)), lin(m, 'mlp.up_proj', cfg.mlpBias)); // [B, T, I]
       return b.add(x1, lin(hidden, 'mlp.down_proj', cfg.mlpBias));
-    });
+    }));
   }
   if (cache) x = cache.select(x); // [B, T', C]
   x = rmsNorm(c, x, p('model.norm.weight'), eps);

@@ -18,6 +18,11 @@ export interface NnContext {
   dropoutSites: number;
   /** LoRA adapters by the (frozen) weight they adapt: linear layers add scale * x A^T B^T. */
   lora?: Map<Value, LoraAdapter>;
+  /**
+   * Gradient checkpointing: each transformer block (`block`) is recomputed in the backward pass from
+   * the residual stream entering it, so its activations do not live from the forward to the backward.
+   */
+  recompute?: boolean;
 }
 
 /** A low-rank update of one linear layer: A [r, in], B [out, r] (PEFT's lora_A / lora_B layout). */
@@ -37,6 +42,16 @@ function loraDelta(c: NnContext, x: Value, w: Value): Value | null {
   const h = b.gemm(b.reshape(x, [-1, k]), a.A, null, { transB: true }); // [*, r]
   const d = b.gemm(h, a.B, null, { transB: true, alpha: a.scale }); // [*, out]
   return b.reshape(d, [...x.shape.slice(0, -1), n]);
+}
+
+/**
+ * One transformer block, x [B, T, C] -> [B, T, C]. With `c.recompute` its nodes form a checkpoint segment
+ * (GraphBuilder.checkpoint) whose inputs are x and the dropout key: what the backward pass keeps of the
+ * block is x; the attention scores [B, H, T, T] and the MLP's [B, T, I] are made again there.
+ */
+export function block(c: NnContext, x: Value, fn: (x: Value) => Value): Value {
+  if (!c.recompute) return fn(x);
+  return c.b.checkpoint(c.dropoutKey ? [x, c.dropoutKey] : [x], () => fn(x));
 }
 
 /** HF Conv1D / nn.Linear with weight stored [in, out]: y = x @ W + b. */

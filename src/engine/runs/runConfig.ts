@@ -104,7 +104,7 @@ const trainingArguments: { [K in keyof TrainingArguments]-?: Rule<TrainingArgume
   weightDecay: finite, adamBeta1: finite, adamBeta2: finite, adamEpsilon: finite, maxGradNorm: finite,
   lrSchedulerType: oneOf(...SCHEDULER_TYPES), warmupSteps: count, loggingSteps: count, seed: finite, dropout: nullable(finite),
   optim: oneOf('adamw', 'sgd'), sgdMomentum: finite, shuffle: flag, device: oneOf('auto', 'cpu', 'cuda'), threads: count, saveSteps: count,
-  evalSteps: count, earlyStoppingPatience: count, l2spWeight: finite, stepsPerRun: count,
+  evalSteps: count, earlyStoppingPatience: count, l2spWeight: finite, stepsPerRun: count, gradientCheckpointing: flag,
 };
 
 export const runConfigRule: Rule<RunConfig> = object<RunConfig>({

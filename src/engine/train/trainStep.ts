@@ -67,6 +67,13 @@ export interface TrainStepConfig {
    * Not for LoRA: its pretrained weights are frozen and its adapters have no pretrained value.
    */
   l2sp?: number;
+  /**
+   * Gradient checkpointing (absent or false: off, and the graph is exactly the one without it): the
+   * backward pass recomputes each transformer block from the residual stream entering it (NnContext
+   * recompute, autodiff.ts), so that only the L block inputs [B, T, C] live from the forward to the
+   * backward, plus one block's activations at a time; the price is a second forward pass of the blocks.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 /** The buffers a step reads and writes: one per group (flat layout) or one per parameter. */
@@ -177,7 +184,7 @@ function stepBody(b: GraphBuilder, cfg: TrainStepConfig, groups: ParamGroup[], s
   // Loss and flat per-group gradients of one micro-batch.
   const microStep = (mb: GraphBuilder, mIds: Value, mTargets: Value, mKey: Value | null) => {
     const lora = cfg.lora?.length ? new Map(cfg.lora.map((a) => [lookup(a.weight), { A: lookup(a.A), B: lookup(a.B), scale: a.scale }])) : undefined;
-    const c: NnContext = { b: mb, dtype, decompose: !!cfg.decompose, dropoutKey: mKey, dropoutSites: 0, lora };
+    const c: NnContext = { b: mb, dtype, decompose: !!cfg.decompose, dropoutKey: mKey, dropoutSites: 0, lora, ...(cfg.gradientCheckpointing ? { recompute: true } : {}) };
     const logits = cfg.forward(c, lookup, mIds);
     const { loss } = crossEntropy(c, logits, mTargets);
     const grads = gradients(mb, loss, trained.flat());

@@ -47,6 +47,13 @@ export interface TrainingArguments {
    * stop request is seen between runs; metrics of every step are logged.
    */
   stepsPerRun: number;
+  /**
+   * Hugging Face's gradient_checkpointing: the backward pass recomputes each transformer block from its
+   * input instead of keeping its activations from the forward pass (TrainStepConfig.gradientCheckpointing).
+   * Less memory at long sequences (the [B, H, T, T] attention scores of every layer are not kept), about
+   * one more forward pass of time; the same results.
+   */
+  gradientCheckpointing: boolean;
 }
 
 export const TRAINING_DEFAULTS: TrainingArguments = {
@@ -54,5 +61,5 @@ export const TRAINING_DEFAULTS: TrainingArguments = {
   weightDecay: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, maxGradNorm: 1, lrSchedulerType: 'linear',
   warmupSteps: 0, loggingSteps: 1, seed: 42, dropout: null, optim: 'adamw', sgdMomentum: 0, shuffle: false,
   device: 'auto', threads: 0, saveSteps: 500, evalSteps: 0, earlyStoppingPatience: 0, l2spWeight: 0,
-  stepsPerRun: 1,
+  stepsPerRun: 1, gradientCheckpointing: false,
 };
