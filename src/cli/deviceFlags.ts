@@ -1,4 +1,4 @@
-// --device and --steps-per-run, the same on every command that trains or generates.
+// --device, --steps-per-run and --gradient-checkpointing, the same on every command that trains or generates.
 
 import { UsageError } from './command';
 import { choice } from './flags';
@@ -12,6 +12,11 @@ export const DEVICE_USAGE = `--device <auto|cpu|cuda>            auto (default):
 export const STEPS_PER_RUN_USAGE = `--steps-per-run <k>                 optimizer steps per ONNX Runtime run (an ONNX Loop; same
                                       results as 1, bit for bit); runs end on checkpoint and
                                       evaluation steps; a stop is seen between runs (default 1)`;
+
+export const GRADIENT_CHECKPOINTING_USAGE = `--gradient-checkpointing            recompute each transformer block in the backward pass instead
+                                      of keeping its activations: less memory at long sequences (the
+                                      attention scores of every layer are not kept), about a third
+                                      more time per step; the same results (default off)`;
 
 /** The device asked for (auto when not given); an unknown word is a usage error. */
 export function deviceRequest(value: string | undefined): DeviceRequest {

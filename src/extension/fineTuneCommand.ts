@@ -125,11 +125,11 @@ async function pickStrategies(): Promise<StrategyKind[] | undefined> {
 }
 
 /** The settings that shape every experiment the extension starts (package.json, "finetuneLab.*"). */
-function experimentSettings(): Pick<NewExperiment, 'generalPrompts' | 'generalText' | 'decoding' | 'device' | 'threads'> & { maxSteps: number } {
+function experimentSettings(): Pick<NewExperiment, 'generalPrompts' | 'generalText' | 'decoding' | 'device' | 'threads' | 'gradientCheckpointing'> & { maxSteps: number } {
   const s = currentSettings();
   return {
     generalPrompts: s.generalPrompts, generalText: s.generalText, decoding: s.decoding, maxSteps: s.maxSteps,
-    device: s.device, threads: s.cpuThreads,
+    device: s.device, threads: s.cpuThreads, gradientCheckpointing: s.gradientCheckpointing,
   };
 }
 
@@ -227,7 +227,7 @@ export async function runExperimentInChild(
   output.appendLine(`[${new Date().toLocaleTimeString()}] experiment ${dir}`);
   const cli = vscode.Uri.joinPath(extensionUri, 'dist', 'cli.js').fsPath;
   const settings = currentSettings();
-  output.appendLine(`device ${settings.device}, CPU threads ${settings.cpuThreads || 'one per core'} (settings finetuneLab.device, finetuneLab.cpuThreads)`);
+  output.appendLine(`device ${settings.device}, CPU threads ${settings.cpuThreads || 'one per core'}${settings.gradientCheckpointing ? ', gradient checkpointing' : ''} (settings finetuneLab.device, finetuneLab.cpuThreads, finetuneLab.gradientCheckpointing)`);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Fine-Tune Lab: experiment ${name}`, cancellable: true },
     (progress, token) => new Promise<{ code: number | null; stopped: boolean }>((resolve) => {

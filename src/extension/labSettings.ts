@@ -17,6 +17,8 @@ export interface LabSettings {
   device: DeviceSetting;
   /** 0: ONNX Runtime's default (one per core). */
   cpuThreads: number;
+  /** Recompute each block in the backward pass (less memory, more time, the same results). */
+  gradientCheckpointing: boolean;
   /** Where experiments and runs are kept: relative to the workspace folder, or absolute. */
   runsFolder: string;
   /** Checked in the strategy picker of Fine-tune model. */
@@ -33,7 +35,7 @@ export interface LabSettings {
 }
 
 export const SETTING_DEFAULTS: LabSettings = {
-  device: 'auto', cpuThreads: 0, runsFolder: '.ftlab', defaultStrategies: ['full'], replayShare: SAFE_REPLAY_RATIO, validationShare: 0.1,
+  device: 'auto', cpuThreads: 0, gradientCheckpointing: false, runsFolder: '.ftlab', defaultStrategies: ['full'], replayShare: SAFE_REPLAY_RATIO, validationShare: 0.1,
   decoding: { kind: 'greedy' }, maxSteps: 0,
 };
 
@@ -81,11 +83,15 @@ export function readLabSettings(get: SettingGetter): ReadSettings {
   const decodingValue = get('evaluation.decoding') ?? 'greedy';
   const decodingKind = decodingValue === 'greedy' || decodingValue === 'sample' ? decodingValue : (bad('evaluation.decoding', decodingValue, 'greedy or sample', 'greedy') as 'greedy');
 
+  const checkpointingValue = get('gradientCheckpointing') ?? SETTING_DEFAULTS.gradientCheckpointing;
+  const gradientCheckpointing = typeof checkpointingValue === 'boolean' ? checkpointingValue : (bad('gradientCheckpointing', checkpointingValue, 'true or false', false) as boolean);
+
   const generalPrompts = path('evaluation.generalPrompts');
   const generalText = path('evaluation.generalText');
   const settings: LabSettings = {
     device,
     cpuThreads: number('cpuThreads', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 1024, 'a whole number from 0 (one per core) to 1024'),
+    gradientCheckpointing,
     runsFolder,
     defaultStrategies,
     replayShare: number('replayShare', SETTING_DEFAULTS.replayShare, (n) => n >= 0 && n < 1, 'a share from 0 up to (not including) 1'),
@@ -104,11 +110,15 @@ export function runsRoot(workspaceFolder: string, s: Pick<LabSettings, 'runsFold
 }
 
 /**
- * `dist/cli.js experiment --resume <dir>` with where it runs: the device and the CPU threads. The
+ * `dist/cli.js experiment --resume <dir>` with where it runs: the device, the CPU threads and gradient
+ * checkpointing when on (off leaves experiment.json's: an experiment started with it keeps it). The
  * same for a new experiment (created just before) and a resumed one, so a resume follows the
  * settings of now; each variant's config.json records what it trained with. `ignoreMemoryEstimate`:
  * the user chose "Train anyway" over the memory warning (memoryWarning.ts).
  */
-export function experimentArgs(experimentDir: string, s: Pick<LabSettings, 'device' | 'cpuThreads'>, o: { ignoreMemoryEstimate?: boolean } = {}): string[] {
-  return ['experiment', '--resume', experimentDir, '--device', s.device, '--threads', String(s.cpuThreads), ...(o.ignoreMemoryEstimate ? ['--ignore-memory-estimate'] : [])];
+export function experimentArgs(experimentDir: string, s: Pick<LabSettings, 'device' | 'cpuThreads'> & Partial<Pick<LabSettings, 'gradientCheckpointing'>>, o: { ignoreMemoryEstimate?: boolean } = {}): string[] {
+  return [
+    'experiment', '--resume', experimentDir, '--device', s.device, '--threads', String(s.cpuThreads),
+    ...(s.gradientCheckpointing ? ['--gradient-checkpointing'] : []), ...(o.ignoreMemoryEstimate ? ['--ignore-memory-estimate'] : []),
+  ];
 }

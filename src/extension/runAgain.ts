@@ -22,6 +22,7 @@ export async function experimentLike(runDir: string, experimentDir: string | und
       variants: [{ strategy: v.strategy, overrides: v.overrides, name: v.name }],
       decoding: spec.evaluation.decoding, generalPrompts: spec.evaluation.generalPrompts, generalText: spec.evaluation.generalText,
       prosePrompts: spec.evaluation.prosePrompts, trainedSample: spec.evaluation.trainedSample, device: spec.device, threads: spec.threads,
+      ...(spec.gradientCheckpointing ? { gradientCheckpointing: true } : {}),
     };
   } else {
     const c = readRunConfig(runDir);

@@ -34,6 +34,16 @@ test('device, threads, decoding, strategies and shares as set reach the command 
   assert.equal(runsRoot('/w', { runsFolder: '/elsewhere/runs' }), '/elsewhere/runs');
 });
 
+test('gradient checkpointing on reaches the command line (off leaves what experiment.json says); a value that is not true or false is reported', () => {
+  const { settings, problems } = from({ gradientCheckpointing: true, cpuThreads: 2 });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(experimentArgs('/e', settings).slice(3), ['--device', 'auto', '--threads', '2', '--gradient-checkpointing']);
+  assert.deepEqual(experimentArgs('/e', settings, { ignoreMemoryEstimate: true }).slice(7), ['--gradient-checkpointing', '--ignore-memory-estimate']);
+  const bad = from({ gradientCheckpointing: 'yes' });
+  assert.equal(bad.settings.gradientCheckpointing, false);
+  assert.match(bad.problems[0], /^finetuneLab\.gradientCheckpointing is "yes": it takes true or false; using false$/);
+});
+
 test('values of the wrong kind fall back to their defaults, each reported with the setting it came from', () => {
   const { settings, problems } = from({ device: 'gpu', cpuThreads: -2, defaultStrategies: ['full', 'qlora'], replayShare: 1, runsFolder: '  ', 'evaluation.decoding': 'beam' });
   assert.equal(settings.device, 'auto');

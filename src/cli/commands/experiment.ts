@@ -52,6 +52,9 @@ match, perplexity, next-token accuracy). Prints the comparison and writes <dir>/
   --threads <n>
   --device <auto|cpu|cuda> auto (default): CUDA when the provider, the CUDA libraries and a GPU are
                            there, else the CPU; cuda: stop with what is missing (ftlab doctor)
+  --gradient-checkpointing recompute each transformer block in the backward pass: less memory at long
+                           sequences, more time per step, the same results; kept in experiment.json
+                           (a resume keeps it)
   --inline                 run every variant in this process (peak memory is then not measured)
   --ignore-memory-estimate train a variant even when its memory estimate (printed at its start, see
                            ftlab estimate) exceeds the memory available; FTLAB_AVAILABLE_MEMORY
@@ -68,7 +71,7 @@ ${STRATEGIES.map((s) => `  ${s.padEnd(18)} ${presetSummary(s)}`).join('\n')}
 const SPEC = {
   data: 'string', 'test-data': 'string', 'test-split': 'number', model: 'string', strategies: 'string', out: 'string', resume: 'string',
   'validation-split': 'number', 'early-stopping-patience': 'number', seed: 'number', decoding: 'string', samples: 'number', threads: 'number',
-  device: 'string', inline: 'boolean', quiet: 'boolean', 'run-variant': 'string', 'ignore-memory-estimate': 'boolean',
+  device: 'string', 'gradient-checkpointing': 'boolean', inline: 'boolean', quiet: 'boolean', 'run-variant': 'string', 'ignore-memory-estimate': 'boolean',
   'general-prompts': 'string', 'general-text': 'string', 'trained-sample': 'number',
   'learning-rate': 'number', 'num-train-epochs': 'number', 'max-steps': 'number', 'per-device-train-batch-size': 'number', dropout: 'number',
   'weight-decay': 'number', 'warmup-steps': 'number', 'replay-ratio': 'number', 'l2sp-weight': 'number', 'lora-r': 'number', 'lora-alpha': 'number',
@@ -104,11 +107,12 @@ function commonOverrides(f: Flags): Partial<VariantSettings> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<VariantSettings>;
 }
 
-/** --device and --threads when given: where the experiment runs this time; --ignore-memory-estimate. */
+/** --device, --threads and --gradient-checkpointing when given: how the experiment runs this time; --ignore-memory-estimate. */
 function machineFlags(f: Flags): ExperimentMachine {
   return {
     ...(f.device !== undefined ? { device: deviceRequest(f.device) } : {}),
     ...(f.threads !== undefined ? { threads: f.threads } : {}),
+    ...(f['gradient-checkpointing'] ? { gradientCheckpointing: true } : {}),
     ...(f['ignore-memory-estimate'] ? { ignoreMemoryEstimate: true } : {}),
   };
 }
@@ -118,7 +122,7 @@ export const childProcessLauncher = (quiet: boolean): VariantLauncher => (dir, v
   const args = [
     process.argv[1]!, 'experiment', '--resume', dir, '--run-variant', v.name, ...(quiet ? ['--quiet'] : []),
     ...(machine.device ? ['--device', machine.device] : []), ...(machine.threads !== undefined ? ['--threads', String(machine.threads)] : []),
-    ...(machine.ignoreMemoryEstimate ? ['--ignore-memory-estimate'] : []),
+    ...(machine.ignoreMemoryEstimate ? ['--ignore-memory-estimate'] : []), ...(machine.gradientCheckpointing ? ['--gradient-checkpointing'] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('error', fail);
@@ -182,7 +186,7 @@ export const experiment: CliCommand = {
           testSplit: f['test-split'], validationSplit: f['validation-split'], earlyStoppingPatience: f['early-stopping-patience'], seed: f.seed,
           variants: parseVariants(f.strategies ?? STRATEGIES.join(','), commonOverrides(f)),
           decoding: decoding === 'greedy' ? { kind: 'greedy' } : { kind: 'sample', samples: f.samples ?? 5, seed: f.seed ?? 0, topP: 0.9, temperature: 0.7, maxNewTokens: 20 },
-          device: deviceRequest(f.device), threads: f.threads ?? 0,
+          device: deviceRequest(f.device), threads: f.threads ?? 0, gradientCheckpointing: !!f['gradient-checkpointing'],
           ...(f['general-prompts'] ? { generalPrompts: f['general-prompts'] === 'none' ? null : resolve(f['general-prompts']) } : {}),
           ...(f['general-text'] ? { generalText: f['general-text'] === 'none' ? null : resolve(f['general-text']) } : {}),
           trainedSample: f['trained-sample'],

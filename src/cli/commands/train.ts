@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { choice, parseFlags, userMessage, type FlagValues } from '../flags';
-import { DEVICE_USAGE, STEPS_PER_RUN_USAGE, checkDevice, deviceRequest, stepsPerRunFlag } from '../deviceFlags';
+import { DEVICE_USAGE, GRADIENT_CHECKPOINTING_USAGE, STEPS_PER_RUN_USAGE, checkDevice, deviceRequest, stepsPerRunFlag } from '../deviceFlags';
 import {
   CheckpointError, TokenizerError, DataError, DataValidationError, RunExistsError, TrainingError, TRAINING_DEFAULTS, type TrainingArguments,
   SCHEDULER_TYPES, type SchedulerType, STRATEGIES, type StrategyKind, fineTune, type LayerLrMultipliers, DEFAULT_LAYER_LR_MULTIPLIERS,
@@ -18,7 +18,7 @@ const SPEC = {
   'adam-epsilon': 'number', 'max-grad-norm': 'number', 'lr-scheduler-type': 'string', 'warmup-steps': 'number',
   'logging-steps': 'number', seed: 'number', dropout: 'number', device: 'string', optim: 'string', 'sgd-momentum': 'number',
   shuffle: 'boolean', threads: 'number', 'max-length': 'number', 'train-on-prompt': 'boolean', quiet: 'boolean', overwrite: 'boolean', resume: 'boolean', 'save-steps': 'number', strategy: 'string', 'layer-lr-decay': 'number', 'layer-lr-multipliers': 'string', 'eval-steps': 'number', 'early-stopping-patience': 'number', 'validation-split': 'number', 'replay-corpus': 'string', 'replay-ratio': 'number', 'lora-r': 'number', 'lora-alpha': 'number', 'lora-target-modules': 'string',
-  'l2sp-weight': 'number', 'ignore-memory-estimate': 'boolean', 'steps-per-run': 'number',
+  'l2sp-weight': 'number', 'ignore-memory-estimate': 'boolean', 'steps-per-run': 'number', 'gradient-checkpointing': 'boolean',
 } as const;
 /** The training flags, shared with `ftlab estimate`. */
 export const TRAIN_FLAGS = SPEC;
@@ -53,6 +53,7 @@ Options (Hugging Face TrainingArguments names; defaults as there unless noted):
   --dropout <p>                       overrides the model config's dropout rates
   ${DEVICE_USAGE}
   ${STEPS_PER_RUN_USAGE}
+  ${GRADIENT_CHECKPOINTING_USAGE}
   --threads <n>                       CPU threads (default: ONNX Runtime's choice)
   --shuffle                           seeded shuffle per epoch
   --max-length <n>                    longest example in tokens (default: the model's context)
@@ -155,6 +156,7 @@ export function trainSettings(f: FlagValues<typeof SPEC>): Omit<FineTuneJob, 'ru
     saveSteps: f['save-steps'] ?? d.saveSteps, evalSteps: f['eval-steps'] ?? d.evalSteps,
     earlyStoppingPatience: f['early-stopping-patience'] ?? d.earlyStoppingPatience,
     l2spWeight: f['l2sp-weight'] ?? d.l2spWeight, stepsPerRun: stepsPerRunFlag(f['steps-per-run']),
+    gradientCheckpointing: !!f['gradient-checkpointing'],
   };
   if (!(Number.isFinite(args.l2spWeight) && args.l2spWeight >= 0)) throw new UsageError('--l2sp-weight must be a number >= 0 (0: off)');
   if (args.l2spWeight > 0 && strategy === 'lora') throw new UsageError('--l2sp-weight does not apply to --strategy lora: the pretrained weights stay frozen there and the adapters have no pretrained value to pull toward');

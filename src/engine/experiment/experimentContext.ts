@@ -32,13 +32,18 @@ export const EXPERIMENT_DATA_DIR = 'data';
 export interface ExperimentMachine {
   device?: ExperimentSpec['device'];
   threads?: number;
+  /** Recompute the blocks in the backward pass (less memory, same results); true turns it on over experiment.json's. */
+  gradientCheckpointing?: boolean;
   /** Train even when a variant's estimated peak memory exceeds what is available (the user said so). */
   ignoreMemoryEstimate?: boolean;
 }
 
 export async function loadExperimentContext(dir: string, onLog: (s: string) => void = () => {}, machine: ExperimentMachine = {}): Promise<ExperimentContext> {
   const written = readExperiment(dir);
-  const spec: ExperimentSpec = { ...written, device: machine.device ?? written.device, threads: machine.threads ?? written.threads };
+  const spec: ExperimentSpec = {
+    ...written, device: machine.device ?? written.device, threads: machine.threads ?? written.threads,
+    ...(machine.gradientCheckpointing || written.gradientCheckpointing ? { gradientCheckpointing: true } : {}),
+  };
   const modelDir = spec.baseModel === 'builtin' ? requireBuiltinModel() : resolve(spec.baseModel);
   const hf = await loadHfModel(modelDir, { onWarning: (w) => onLog(`warning: ${w}`) });
   const lm = causalLMFromHf(hf.config);

@@ -13,7 +13,7 @@ import type { DeviceRequest } from '../runtime/device';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsAtomic';
 import { STRATEGIES, StrategyKind } from '../train/strategies';
-import { Rule, arrayOf, count, finite, nonEmptyText, nullable, object, oneOf, optional, text, timestamp } from '../runs/jsonRule';
+import { Rule, arrayOf, count, finite, flag, nonEmptyText, nullable, object, oneOf, optional, text, timestamp } from '../runs/jsonRule';
 import { readJsonFile } from '../runs/runFolder';
 import type { VariantSettings } from './strategyPresets';
 
@@ -71,6 +71,8 @@ export interface ExperimentSpec {
   /** auto, cpu or cuda (runtime/device.ts): what was asked, not what ran (each run's outcome has that). */
   device: DeviceRequest;
   threads: number;
+  /** Every variant recomputes its blocks in the backward pass (TrainingArguments.gradientCheckpointing); absent: off. */
+  gradientCheckpointing?: boolean;
   variants: VariantSpec[];
 }
 
@@ -91,7 +93,7 @@ export const experimentRule: Rule<ExperimentSpec> = object<ExperimentSpec>({
   evaluation: object<ExperimentSpec['evaluation']>({
     decoding: decodingRule, generalPrompts: nullable(nonEmptyText), generalText: nullable(nonEmptyText), trainedSample: count, prosePrompts: nullable(nonEmptyText),
   }),
-  device: oneOf('auto', 'cpu', 'cuda'), threads: count,
+  device: oneOf('auto', 'cpu', 'cuda'), threads: count, gradientCheckpointing: optional(flag),
   variants: arrayOf(object<VariantSpec>({ name: nonEmptyText, strategy: oneOf(...STRATEGIES), overrides: settingsRule, runDir: nonEmptyText })),
 });
 

@@ -44,6 +44,7 @@ export interface NewExperiment {
   trainedSample?: number;
   device?: ExperimentSpec['device'];
   threads?: number;
+  gradientCheckpointing?: boolean;
 }
 
 /** The general sets shipped with Fine-Tune Lab (assets/demo): used for every base model. */
@@ -80,7 +81,7 @@ export async function createExperiment(n: NewExperiment): Promise<ExperimentSpec
       trainedSample: n.trainedSample ?? 200,
       prosePrompts: n.prosePrompts ?? null,
     },
-    device: n.device ?? 'auto', threads: n.threads ?? 0, variants,
+    device: n.device ?? 'auto', threads: n.threads ?? 0, ...(n.gradientCheckpointing ? { gradientCheckpointing: true } : {}), variants,
   };
   writeExperiment(dir, spec);
   return spec;

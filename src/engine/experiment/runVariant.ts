@@ -43,14 +43,14 @@ export interface VariantOutcome {
   evaluation: ModelEvaluation;
 }
 
-/** The variant's training arguments: the experiment's seed and device, the effective settings. */
+/** The variant's training arguments: the experiment's seed, device and gradient checkpointing, the effective settings. */
 export function variantArgs(ctx: Pick<ExperimentContext, 'spec' | 'data'>, s: VariantSettings): TrainingArguments {
   const { spec } = ctx;
   return {
     ...TRAINING_DEFAULTS,
     learningRate: s.learningRate, numTrainEpochs: s.numTrainEpochs, maxSteps: s.maxSteps, perDeviceTrainBatchSize: s.perDeviceTrainBatchSize,
     dropout: s.dropout, weightDecay: s.weightDecay, warmupSteps: s.warmupSteps, l2spWeight: s.l2spWeight,
-    seed: spec.seed, shuffle: true, device: spec.device, threads: spec.threads, loggingSteps: 1,
+    seed: spec.seed, shuffle: true, device: spec.device, threads: spec.threads, gradientCheckpointing: spec.gradientCheckpointing ?? false, loggingSteps: 1,
     // Checkpoints often enough that a killed variant loses little; each is a few MB for the built-in model.
     saveSteps: 25,
     evalSteps: ctx.data.indices('validation').length ? 10 : 0, earlyStoppingPatience: spec.earlyStoppingPatience,

@@ -15,6 +15,7 @@ import { corpusSource } from '../data/corpusSource';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readHfConfig } from '../checkpoint/hfConfig';
+import { readRunConfig } from '../runs/runConfig';
 import { CausalLM } from '../models/causalLM';
 import { Tokenizer } from '../tokenizer';
 import { AvailableMemory, availableMemory } from '../memory/availableMemory';
@@ -127,11 +128,24 @@ export async function estimateFineTuneMemory(job: FineTuneEstimateJob): Promise<
   }
 }
 
-export async function fineTune(job: FineTuneJob, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
+/** Gradient checkpointing as the run in `runDir` was started with (false when its config.json says nothing or cannot be read). */
+function startedWithCheckpointing(runDir: string): boolean {
+  try {
+    return readRunConfig(runDir).training.gradientCheckpointing;
+  } catch {
+    return false; // train() reports a folder it cannot resume
+  }
+}
+
+export async function fineTune(jobIn: FineTuneJob, cb: FineTuneCallbacks = {}): Promise<TrainResult> {
+  let job = jobIn;
   // Refuse before preparing anything into the folder: an earlier run there stays as it was.
   if (!job.resume && !job.overwrite && existsSync(join(job.runDir, 'config.json'))) {
     throw new RunExistsError(`${job.runDir} already holds a run (config.json); choose another output folder, resume it (--resume), or overwrite it explicitly (--overwrite)`);
   }
+  // A resumed run keeps gradient checkpointing without the flag given again: the results are the same
+  // either way, and a run that fitted in memory only with it must still fit.
+  if (job.resume && !job.args.gradientCheckpointing && startedWithCheckpointing(job.runDir)) job = { ...job, args: { ...job.args, gradientCheckpointing: true } };
   const builtin = job.baseModel === 'builtin';
   const modelDir = builtin ? requireBuiltinModel() : resolve(job.baseModel);
   // The memory check needs only config.json and the data: the weights are read after it.
