@@ -7,8 +7,9 @@
 //   compiling the graph), peak RSS, and the engine's memory estimate of the same run. It prints one Markdown table row per run (the README's table).
 //
 //   node dist/bench-models.js [--models gpt2,SmolLM2-135M,...] [--strategies full,lora] [--seq 512]
-//                             [--threads N] [--steps 3] [--json FILE]
+//                             [--threads N] [--steps 3] [--json FILE] [--gradient-checkpointing]
 //   Reduced sizes (to check the command itself): --layers 2 --vocab 1024
+//   --gradient-checkpointing: the runs recompute each block in the backward pass (TrainingArguments.gradientCheckpointing).
 //
 // Full fine-tuning is skipped for TinyLlama-1.1B and Llama-3.2-1B (LoRA only, as they are fine-tuned on
 // 24 GB machines: AdamW in float32 needs ~16 bytes per parameter, 18-20 GB before activations).
@@ -35,7 +36,7 @@ function arg(name: string, dflt: string): string {
   return k >= 0 && process.argv[k + 1] ? process.argv[k + 1]! : dflt;
 }
 
-interface Row { model: string; layers: number; vocab: number; params: number; strategy: string; seq: number; threads: number; loadSeconds: number; secondsPerStep: number; peakRssBytes: number; estimateBytes: number; loss: number }
+interface Row { model: string; layers: number; vocab: number; params: number; strategy: string; gradientCheckpointing: boolean; seq: number; threads: number; loadSeconds: number; secondsPerStep: number; peakRssBytes: number; estimateBytes: number; loss: number }
 
 /** The config.json as published, with fewer layers / a smaller vocabulary when asked (a reduced run). */
 function benchConfig(name: string): Record<string, unknown> {
@@ -90,7 +91,8 @@ async function child(name: string, strategy: 'full' | 'lora'): Promise<void> {
 
     const stepAt: number[] = [];
     const lora = strategy === 'lora' ? { rank: 8, alpha: 16, targetModules: lm.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } : undefined;
-    const args = { ...TRAINING_DEFAULTS, maxSteps: steps, perDeviceTrainBatchSize: 1, learningRate: 1e-4, lrSchedulerType: 'constant' as const, threads, saveSteps: 1_000_000, device: 'cpu' as const };
+    const gradientCheckpointing = process.argv.includes('--gradient-checkpointing');
+    const args = { ...TRAINING_DEFAULTS, gradientCheckpointing, maxSteps: steps, perDeviceTrainBatchSize: 1, learningRate: 1e-4, lrSchedulerType: 'constant' as const, threads, saveSteps: 1_000_000, device: 'cpu' as const };
     // The engine's estimate of this very run (what `ftlab estimate` / `ftlab train` print), before it allocates.
     const estimate = estimateTrainingMemory({ model: lm, strategy: { kind: strategy }, lora, args, seqLen: seq });
     const res = await train({
@@ -101,7 +103,7 @@ async function child(name: string, strategy: 'full' | 'lora'): Promise<void> {
     const spans = stepAt.slice(1).map((t, i) => (t - stepAt[i]!) / 1000);
     const row: Row = {
       model: name, layers: lm.nLayers, vocab: config.vocabSize, params: lm.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
-      strategy, seq, threads, loadSeconds, secondsPerStep: spans.length ? spans.reduce((a, b) => a + b, 0) / spans.length : NaN,
+      strategy, gradientCheckpointing, seq, threads, loadSeconds, secondsPerStep: spans.length ? spans.reduce((a, b) => a + b, 0) / spans.length : NaN,
       peakRssBytes: process.resourceUsage().maxRSS * 1024, estimateBytes: estimate.peakBytes, loss: res.finalLoss,
     };
     data.close();
@@ -133,7 +135,7 @@ function main(): void {
       }
       const row = JSON.parse(line) as Row;
       rows.push(row);
-      console.log(`| ${row.model} | ${row.layers} | ${row.vocab} | ${row.params.toLocaleString('en-US')} | ${row.strategy} | ${row.seq} | ${row.loadSeconds.toFixed(1)} | ${row.secondsPerStep.toFixed(2)} | ${gib(row.peakRssBytes)} | ${gib(row.estimateBytes)} |`);
+      console.log(`| ${row.model} | ${row.layers} | ${row.vocab} | ${row.params.toLocaleString('en-US')} | ${row.strategy}${row.gradientCheckpointing ? ', checkpointing' : ''} | ${row.seq} | ${row.loadSeconds.toFixed(1)} | ${row.secondsPerStep.toFixed(2)} | ${gib(row.peakRssBytes)} | ${gib(row.estimateBytes)} |`);
     }
   }
   const json = arg('json', '');

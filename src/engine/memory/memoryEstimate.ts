@@ -31,7 +31,10 @@
 //                                   training step's arena factor, not measured separately
 //   baseline         BASELINE_BYTES Node, ONNX Runtime, the tokenizer library, the CLI
 //
-//   peakBytes = BASELINE + 4 W + JS_SETS x 4 (1+s) N + ARENA_FACTOR x L + C (+ validation)
+//   recompute        CHECKPOINT_ATTENTION_TENSORS x one layer's [B, H, T, T] attention probabilities, with
+//   (in runtime)     gradient checkpointing: what ORT's own node order holds beyond L (fitted, see there)
+//
+//   peakBytes = BASELINE + 4 W + JS_SETS x 4 (1+s) N + ARENA_FACTOR x L + C (+ recompute) (+ validation)
 //
 // The three constants are fitted (least squares on relative error) to the peak RSS (VmHWM) of
 // 3-step `ftlab train` runs of 14 reduced GPT-2, Llama and Qwen2 configs (full, frozen-embeddings
@@ -43,7 +46,7 @@
 // fed buffers are in GPU memory as well, which this does not estimate.
 
 import { CausalLM } from '../models/causalLM';
-import { size } from '../graph/graph';
+import { Graph, size } from '../graph/graph';
 import { buildTrainStep } from '../train/trainStep';
 import { trainStepConfig } from '../train/trainStepConfig';
 import { trainedShapes } from '../train/trainedParameters';
@@ -52,7 +55,7 @@ import { Strategy, strategyHooks } from '../train/strategies';
 import { TrainingArguments } from '../train/trainingArguments';
 import { stateNames } from '../optim/optimizer';
 import { evalLossGraph } from '../train/evalLoss';
-import { constantBytes, graphPeak } from './graphLiveness';
+import { constantBytes, graphPeak, valueBytes } from './graphLiveness';
 
 /** Node + ONNX Runtime + tokenizers + the CLI (fitted; a 36k-parameter model's run peaks at 111 MiB). */
 export const BASELINE_BYTES = 114 * 2 ** 20;
@@ -64,6 +67,15 @@ export const BASELINE_BYTES = 114 * 2 ** 20;
 export const JS_SETS = 2.5;
 /** ORT's resident memory over the step's working set: arena rounding, fragmentation, kernel scratch (fitted). */
 export const ARENA_FACTOR = 1.5;
+/**
+ * With gradient checkpointing, attention-score tensors [B, H, T, T] (float32) that ORT holds at the peak
+ * beyond what the liveness walk finds: the walk follows the graph's node order, where a recomputed block
+ * is differentiated right after it is made again; ORT orders nodes its own way (a depth-first walk from
+ * the outputs) and keeps more of one block's [B, H, T, T] temporaries at once. Fitted to three measured
+ * SmolLM2-135M LoRA runs (bench/models.ts --gradient-checkpointing: 6 layers T = 1024, 30 layers T = 1024
+ * and 2048; BENCHMARKS.md "Gradient checkpointing"): within 10% there, without it 23-44% under.
+ */
+export const CHECKPOINT_ATTENTION_TENSORS = 10;
 
 export interface MemoryEstimateInput {
   model: CausalLM;
@@ -117,7 +129,8 @@ export function estimateTrainingMemory(input: MemoryEstimateInput): MemoryEstima
   const gradients = Math.min(f32 * N, L);
   const activations = Math.max(0, L - peak.outputBytes - gradients);
   const fed = f32 * (1 + s) * N;
-  const runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph);
+  const recomputeExtra = args.gradientCheckpointing ? CHECKPOINT_ATTENTION_TENSORS * attentionScoreBytes(step.graph) : 0;
+  const runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph) + recomputeExtra;
   const parts: MemoryParts = {
     weights: f32 * W,
     parameters: f32 * N,
@@ -131,6 +144,16 @@ export function estimateTrainingMemory(input: MemoryEstimateInput): MemoryEstima
   };
   const peakBytes = Object.values(parts).reduce((a, b) => a + b, 0);
   return { peakBytes, parts, basis: { parameters: W, trainedParameters: N, batchSize: plan.batchSize, seqLen, accumulation: plan.accumulation, device: args.device } };
+}
+
+/** Bytes of one layer's attention probabilities [B, H, T, T]: the largest rank-4 Softmax, Loop bodies included. */
+function attentionScoreBytes(g: Graph): number {
+  let most = 0;
+  for (const n of g.nodes) {
+    if (n.op === 'Softmax' && n.outputs[0].shape.length === 4) most = Math.max(most, valueBytes(n.outputs[0]));
+    for (const a of Object.values(n.attrs)) if (a.kind === 'graph') most = Math.max(most, attentionScoreBytes(a.v));
+  }
+  return most;
 }
 
 /** The eval session's arena, the trained weights copied for each evaluation and, with LoRA, the merged weights. */
