@@ -3,7 +3,10 @@
 // Each measurement runs in a child process so that peak RSS belongs to it alone.
 //
 //   node dist/bench.js [--sizes a,b,c] [--steps 10] [--threads 2] [--device cpu|cuda] [--no-torch]
-//                      [--steps-per-run 1,8] [--python /usr/bin/python3] [--ref PATH/gpt_ref.py] [--json FILE]
+//                      [--steps-per-run 1,8] [--runtimes auto|bound,onnxruntime-node] [--python /usr/bin/python3]
+//                      [--ref PATH/gpt_ref.py] [--json FILE]
+// --runtimes: the engine through the IO-binding addon ('bound': parameters updated in place, on CUDA
+// kept on the GPU) and/or onnxruntime-node's copying run(); 'auto' (default) is what the trainer uses.
 // --steps-per-run: one engine measurement per K (optimizer steps per ONNX Runtime run, the trainer's
 // --steps-per-run; K > 1 through the ONNX Loop); ms/step is a run's time / K. Default 1,8.
 //   node dist/bench.js --check-cuda [--sizes a]     CPU vs CUDA: same init, same batches, compare
@@ -107,7 +110,8 @@ async function measureOurs(name: string, device: Device, steps: number, threads:
   const cfg = { ...stepConfig(s, K, device, lora), ...(layout ? { layout: layout as 'flat' | 'tensors' } : {}) };
   const init = gpt2Init(gptConfig(s), 1234);
   if (lora) for (const [n, v] of initLora(loraTargetsOf(s), lora, 1234)) init.set(n, v);
-  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init, { device, threads, onFallback: (m) => console.error(m) });
+  const runtime = arg('runtime', 'auto') as 'auto' | 'bound' | 'onnxruntime-node';
+  const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), init, { device, threads, runtime, onFallback: (m) => console.error(m) });
   const buildMs = performance.now() - t0;
   // K > 1: each run makes K steps on K copies of the batch (the same work per step as K = 1).
   const one = randomBatch(s, 1);
@@ -124,7 +128,8 @@ async function measureOurs(name: string, device: Device, steps: number, threads:
   }
   const med = median(times);
   console.log(JSON.stringify({
-    engine: 'finetune-lab', size: name, device: runner.device, threads, steps_per_run: K, lora_rank: lora, build_ms: Math.round(buildMs),
+    engine: 'finetune-lab', size: name, device: runner.device, runtime: runner.runtime.name, in_place: `${runner.runtime.inPlace}/${runner.runtime.buffers}`,
+    threads, steps_per_run: K, lora_rank: lora, build_ms: Math.round(buildMs),
     ...(runner.device === 'cuda' ? { gpu_mib: gpuMemoryMiB() } : {}),
     step_ms_median: +med.toFixed(1), step_ms_min: +Math.min(...times).toFixed(1),
     tokens_per_s: Math.round((s.batch * s.seq) / (med / 1000)),
@@ -166,7 +171,10 @@ async function checkCuda(names: string[], steps: number): Promise<void> {
         const r = await runner.run(batch, [1e-3], [k]);
         ms.push(performance.now() - t);
         if (k <= 3) loss.push(r.loss[0]);
-        if (k === 3) runs[device] = { loss, params: new Map([...runner.params()].map(([n, v]) => [n, v.slice()])), ms, device: runner.device };
+        if (k === 3) {
+          await runner.syncToHost();
+          runs[device] = { loss, params: new Map([...runner.params()].map(([n, v]) => [n, v.slice()])), ms, device: runner.device };
+        }
       }
       runs[device].ms = device === 'cpu' ? ms : ms.slice(3);
       if (fallback) result[`${device}_fallback`] = fallback;
@@ -224,6 +232,8 @@ async function main(): Promise<void> {
   const threads = Number(arg('threads', '2'));
   const device = arg('device', 'cpu') as Device;
   const stepsPerRun = arg('steps-per-run', '1,8').split(',').map(Number);
+  // --runtimes bound,onnxruntime-node: the engine on each (the bound runtime is the IO-binding addon).
+  const runtimes = arg('runtimes', 'auto').split(',');
   if (!stepsPerRun.every((k) => Number.isInteger(k) && k >= 1)) throw new Error(`--steps-per-run takes whole numbers >= 1 separated by commas, got ${arg('steps-per-run', '')}`);
   if (flag('child')) return measureOurs(arg('size', 'a'), device, steps, threads, stepsPerRun[0], Number(arg('lora', '0')));
   if (flag('check-cuda')) return checkCuda(sizes, steps);
@@ -235,14 +245,16 @@ async function main(): Promise<void> {
   for (const name of sizes) {
     const s = SIZES[name];
     const gflop = stepFlops(s) / 1e9;
-    // The engine once per K, in turn with the PyTorch reference between them (same invocation).
-    const oursByK = stepsPerRun.map((k) => runChild(['--child', '--size', name, '--steps', `${steps}`, '--threads', `${threads}`, '--device', device, '--steps-per-run', `${k}`]));
+    // The engine once per runtime and K, then the PyTorch reference (same invocation).
+    const variants = runtimes.flatMap((rt) => stepsPerRun.map((k) => ({ rt, k })));
+    const oursByK = variants.map(({ rt, k }) => runChild(['--child', '--size', name, '--steps', `${steps}`, '--threads', `${threads}`, '--device', device, '--steps-per-run', `${k}`, '--runtime', rt]));
+    const label = (i: number) => `${runtimes.length > 1 ? `${oursByK[i]?.runtime ?? variants[i].rt}, ` : ''}K=${variants[i].k}`;
     const ours = oursByK[0];
     const torch = flag('no-torch') || !existsSync(ref) ? null : runTorch(python, ref, s, steps, threads);
-    const row: Record<string, unknown> = { size: name, gflop_per_step: +gflop.toFixed(1), ours, torch, ...(stepsPerRun.length > 1 ? { ours_by_steps_per_run: Object.fromEntries(stepsPerRun.map((k, i) => [k, oursByK[i]])) } : {}) };
+    const row: Record<string, unknown> = { size: name, gflop_per_step: +gflop.toFixed(1), ours, torch, ...(variants.length > 1 ? { ours_variants: Object.fromEntries(variants.map((_, i) => [label(i), oursByK[i]])) } : {}) };
     const line = [`size ${name}: ${gflop.toFixed(1)} GFLOP/step`];
     oursByK.forEach((o, i) => {
-      if (o) line.push(`ours (K=${stepsPerRun[i]}) ${o.step_ms_median} ms/step, ${o.tokens_per_s} tok/s, ${o.peak_rss_mib} MiB, ${((gflop / ((o.step_ms_median as number) / 1000)) / peak * 100).toFixed(0)}% of SGEMM peak`);
+      if (o) line.push(`ours (${label(i)}) ${o.step_ms_median} ms/step, ${o.tokens_per_s} tok/s, ${o.peak_rss_mib} MiB, ${((gflop / ((o.step_ms_median as number) / 1000)) / peak * 100).toFixed(0)}% of SGEMM peak`);
     });
     if (torch) {
       // Debian's reference BLAS (no libopenblas0-openmp) makes PyTorch ~30x slower: say so on the row.
@@ -251,14 +263,14 @@ async function main(): Promise<void> {
       const tms = torch.step_ms_median as number;
       line.push(`PyTorch ${tms} ms/step, ${torch.tokens_per_s_median} tok/s, ${torch.peak_rss_mib} MiB, ${((gflop / (tms / 1000)) / peak * 100).toFixed(0)}% of peak`);
       const ratios = oursByK.map((o) => (o ? +(tms / (o.step_ms_median as number)).toFixed(2) : null));
-      if (ours) { row.speed_ratio = ratios[0]; line.push(`ratio (ours/PyTorch tokens/s) ${stepsPerRun.map((k, i) => `K=${k}: ${ratios[i]}`).join(', ')}`); }
-      if (stepsPerRun.length > 1) row.speed_ratio_by_steps_per_run = Object.fromEntries(stepsPerRun.map((k, i) => [k, ratios[i]]));
+      if (ours) { row.speed_ratio = ratios[0]; line.push(`ratio (ours/PyTorch tokens/s) ${variants.map((_, i) => `${label(i)}: ${ratios[i]}`).join(', ')}`); }
+      if (variants.length > 1) row.speed_ratio_by_variant = Object.fromEntries(variants.map((_, i) => [label(i), ratios[i]]));
     }
     console.log(line.join('\n  '));
     rows.push(row);
   }
   const out = arg('json', '');
-  if (out) { writeFileSync(`${out}.tmp`, JSON.stringify({ date: new Date().toISOString(), threads, device, steps_per_run: stepsPerRun, sgemm_peak_gflops: peak, rows }, null, 2)); renameSync(`${out}.tmp`, out); }
+  if (out) { writeFileSync(`${out}.tmp`, JSON.stringify({ date: new Date().toISOString(), threads, device, steps_per_run: stepsPerRun, runtimes, sgemm_peak_gflops: peak, rows }, null, 2)); renameSync(`${out}.tmp`, out); }
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -75,6 +75,13 @@ struct Bound {
   Napi::ObjectReference array;  // empty for device tensors
 };
 
+class Session;
+// Device tensors by id, shared by the sessions of a process (a training step and the session that
+// copies its state back to the host bind the same tensors); each is freed with the session whose
+// allocator made it, or by releaseTensor.
+std::map<uint32_t, std::pair<Session*, ValuePtr>> g_tensors;
+uint32_t g_nextTensor = 1;
+
 class Session : public Napi::ObjectWrap<Session> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -160,14 +167,12 @@ class Session : public Napi::ObjectWrap<Session> {
   int deviceId_ = 0;
   bool running_ = false;
   std::map<std::string, Bound> inputs_, outputs_;
-  std::map<uint32_t, ValuePtr> tensors_;
   std::vector<std::string> returned_;  // outputs ORT allocates, copied into new arrays after each run
-  uint32_t nextTensor_ = 1;
 
   void Free() {
     inputs_.clear();
     outputs_.clear();
-    tensors_.clear();
+    for (auto it = g_tensors.begin(); it != g_tensors.end();) it = it->second.first == this ? g_tensors.erase(it) : std::next(it);
     if (allocator_) fn<ort::ReleaseFn<ort::Allocator>>(ort::ReleaseAllocator)(allocator_);
     if (binding_) fn<ort::ReleaseFn<ort::IoBinding>>(ort::ReleaseIoBinding)(binding_);
     if (session_) fn<ort::ReleaseFn<ort::Session>>(ort::ReleaseSession)(session_);
@@ -214,7 +219,8 @@ class Session : public Napi::ObjectWrap<Session> {
   Napi::Value BindInput(const Napi::CallbackInfo& info) { Bind(info, false); return info.Env().Undefined(); }
   Napi::Value BindOutput(const Napi::CallbackInfo& info) { Bind(info, true); return info.Env().Undefined(); }
 
-  // deviceTensor(shape, type) -> id: a tensor in the session device's memory (the CPU's on a CPU session).
+  // deviceTensor(shape, type) -> id: a tensor in the session device's memory (the CPU's on a CPU session),
+  // which any session of the process may bind (same device).
   Napi::Value DeviceTensor(const Napi::CallbackInfo& info) {
     Usable(info.Env());
     try {
@@ -222,8 +228,8 @@ class Session : public Napi::ObjectWrap<Session> {
       std::vector<int64_t> shape = shapeOf(info[0]);
       ort::Value* v = nullptr;
       check(fn<ort::CreateTensorAsOrtValueFn>(ort::CreateTensorAsOrtValue)(allocator_, shape.data(), shape.size(), elementType(info[1].As<Napi::String>().Utf8Value()), &v), "CreateTensorAsOrtValue");
-      uint32_t id = nextTensor_++;
-      tensors_[id] = ValuePtr(v);
+      uint32_t id = g_nextTensor++;
+      g_tensors[id] = {this, ValuePtr(v)};
       return Napi::Number::New(info.Env(), id);
     } catch (const std::exception& e) {
       throw Napi::Error::New(info.Env(), e.what());
@@ -231,9 +237,9 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   ort::Value* TensorArg(const Napi::CallbackInfo& info, int at) {
-    auto it = tensors_.find(info[at].As<Napi::Number>().Uint32Value());
-    if (it == tensors_.end()) throw Napi::Error::New(info.Env(), "ftlab_ort: no device tensor with that id");
-    return it->second.get();
+    auto it = g_tensors.find(info[at].As<Napi::Number>().Uint32Value());
+    if (it == g_tensors.end()) throw Napi::Error::New(info.Env(), "ftlab_ort: no device tensor with that id");
+    return it->second.second.get();
   }
 
   void BindTensor(const Napi::CallbackInfo& info, bool output) {
@@ -335,7 +341,7 @@ class Session : public Napi::ObjectWrap<Session> {
 
   Napi::Value ReleaseTensor(const Napi::CallbackInfo& info) {
     Usable(info.Env());
-    tensors_.erase(info[0].As<Napi::Number>().Uint32Value());
+    g_tensors.erase(info[0].As<Napi::Number>().Uint32Value());
     return info.Env().Undefined();
   }
 

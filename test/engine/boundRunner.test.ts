@@ -92,31 +92,63 @@ function stepConfig(over: Partial<TrainStepConfig>): TrainStepConfig {
   };
 }
 
-/** Four steps (three runs when K = 3: 3 + 1) on both runtimes; everything the runner holds is compared. */
+/**
+ * Four steps (three runs when K = 3: 3 + 1) on the bound runtime with the state in the host arrays, on
+ * it with the state in device tensors (the CPU's memory here: the code path CUDA takes, read back
+ * after the second run and again at the end), and on onnxruntime-node; everything the runner holds is
+ * compared.
+ */
 async function compare(cfg: TrainStepConfig) {
   const K = cfg.stepsPerRun, A = cfg.microBatches, n = K * A * cfg.batchSize * cfg.seqLen;
   const rows = (seed: number) => BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7 + seed * 13) % gcfg.vocabSize));
   const out: { loss: number[]; norm: number[]; state: number[][][]; inPlace: number; buffers: number }[] = [];
-  for (const runtime of ['bound', 'onnxruntime-node'] as const) {
-    const r = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gcfg, 3), { runtime, threads: 1 });
+  for (const o of [{ runtime: 'bound', residency: 'host' }, { runtime: 'bound', residency: 'device' }, { runtime: 'onnxruntime-node' }] as const) {
+    const r = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gcfg, 3), { ...o, threads: 1 });
     const loss: number[] = [], norm: number[] = [];
-    for (let s = 1; s <= 4; s += K) {
+    for (let s = 1, run = 0; s <= 4; s += K, run++) {
       const k = Math.min(K, 5 - s);
       const steps = Array.from({ length: k }, (_, j) => s + j);
       const res = await r.run({ inputIds: rows(s), targets: rows(s + 1) }, steps.map(() => 3e-3), steps, steps.map((j) => 1000 + j));
       loss.push(...res.loss); norm.push(...res.gradNorm);
+      if ('residency' in o && o.residency === 'device') {
+        assert.throws(() => r.params(), /syncToHost/);
+        if (run === 1) { await r.syncToHost(); r.params(); }
+      }
     }
+    await r.syncToHost();
     out.push({ loss, norm, state: r.state().map((bufs) => bufs.map((x) => Array.from(x))), ...r.runtime });
     await r.release();
   }
-  const [bound, copying] = out;
+  const [bound, device, copying] = out;
   assert.equal(bound.loss.length, 4);
-  assert.deepEqual(bound.loss, copying.loss);
-  assert.deepEqual(bound.norm, copying.norm);
-  assert.deepEqual(bound.state, copying.state);
+  for (const x of [bound, device]) {
+    assert.deepEqual(x.loss, copying.loss);
+    assert.deepEqual(x.norm, copying.norm);
+    assert.deepEqual(x.state, copying.state);
+  }
   assert.notEqual(bound.loss[0], bound.loss[3]);
   return bound;
 }
+
+test('device residency: a checkpoint loaded between runs is what the next run reads', { skip }, async () => {
+  const cfg = stepConfig({});
+  const n = cfg.batchSize * cfg.seqLen;
+  const batch = { inputIds: BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 40)), targets: BigInt64Array.from({ length: n }, (_, i) => BigInt((i + 1) % 40)) };
+  const results: number[][] = [];
+  for (const residency of ['device', 'host'] as const) {
+    const r = await TrainStepRunner.create(cfg, buildTrainStep(cfg), gpt2Init(gcfg, 3), { runtime: 'bound', residency, threads: 1 });
+    await r.run(batch, [3e-3], [1], [1]);
+    await r.syncToHost();
+    const saved = { params: new Map([...r.params()].map(([k, v]) => [k, v.slice()])), state: new Map([...r.optimizerState()].map(([k, v]) => [k, v.map((x) => x.slice())])) };
+    await r.run(batch, [3e-3], [2], [2]);
+    r.load(saved.params, saved.state); // back to after step 1
+    const again = await r.run(batch, [3e-3], [2], [2]);
+    await r.syncToHost();
+    results.push([...again.loss, ...r.params().get('wte.weight')!.slice(0, 8)]);
+    await r.release();
+  }
+  assert.deepEqual(results[0], results[1]);
+});
 
 // With clipping, every update waits for the global norm, so for every read of every parameter: all
 // buffers are updated in place. Without it, a parameter whose input gradient is computed after its own
@@ -162,4 +194,43 @@ test('a LoRA training run of a Llama-family model gives the same losses and weig
   } finally {
     delete process.env.FTLAB_ORT_ADDON;
   }
+});
+
+test('a training run with the state in device tensors (CUDA\'s path, on the CPU) checkpoints, evaluates, stops and resumes like one in host arrays', { skip }, async () => {
+  const dir = scratchDir('bound-residency');
+  const things = ['sky', 'grass', 'snow', 'coal', 'sun', 'blood', 'milk', 'ink', 'leaf', 'sea', 'rose', 'ash'];
+  const colors = ['blue', 'green', 'white', 'black', 'yellow', 'red'];
+  const tok = await tinyTokenizer(dir, ['Q:', 'A:', 'what', 'color', 'is', ...things, ...colors]);
+  const src = put(dir, 'd.jsonl', things.map((q, i) => JSON.stringify({ question: `what color is ${q}`, answer: colors[i % colors.length] })).join('\n') + '\n');
+  const ds = PreparedDataset.open((await prepareDataset({ source: src, tokenizer: tok, outDir: join(dir, 'p'), split: { validation: 0.34, test: 0 }, seed: 3 })).dir);
+  assert.ok(ds.size('validation') > 0);
+  const cfg: Gpt2Config = { ...gcfg, vocabSize: tok.vocabSize };
+  const model = {
+    family: 'gpt2' as const, params: gpt2Params(cfg), vocabSize: cfg.vocabSize, maxPositions: cfg.nPositions, nLayers: cfg.nLayer, kvHeads: cfg.nHead, headDim: cfg.nEmbd / cfg.nHead,
+    layerOf: (n: string) => (n.startsWith('h.') ? Number(n.split('.')[1]) : -1),
+    forward: (c: Parameters<typeof gpt2Forward>[0], p: Parameters<typeof gpt2Forward>[2], ids: Parameters<typeof gpt2Forward>[3]) => gpt2Forward(c, cfg, p, ids),
+  };
+  const args = { ...TRAINING_DEFAULTS, device: 'cpu' as const, learningRate: 3e-3, maxSteps: 5, perDeviceTrainBatchSize: 2, threads: 1, saveSteps: 2, evalSteps: 2 };
+  const results: { metrics: number[]; evals: string; weights: number[] }[] = [];
+  for (const residency of ['device', 'host']) {
+    process.env.FTLAB_ORT_RESIDENCY = residency;
+    try {
+      const runDir = join(dir, residency);
+      const ctl = new AbortController();
+      const first = await train({ model, weights: gpt2Init(cfg, 4), data: ds, runDir, args, signal: ctl.signal, onStep: (m) => { if (m.step === 3) ctl.abort(); } });
+      assert.ok(first.stopped);
+      const done = await train({ model, weights: gpt2Init(cfg, 4), data: ds, runDir, args, resume: true });
+      assert.equal(done.steps, 5);
+      const lines = (f: string) => readFileSync(join(runDir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      results.push({
+        metrics: lines('metrics.jsonl').map((m) => m.loss),
+        evals: JSON.stringify(lines('eval_metrics.jsonl').map((m) => [m.step, m.loss])),
+        weights: Array.from(done.weights.get('h.0.attn.c_attn.weight')!),
+      });
+    } finally {
+      delete process.env.FTLAB_ORT_RESIDENCY;
+    }
+  }
+  assert.equal(results[0].metrics.length, 5);
+  assert.deepEqual(results[0], results[1]);
 });

@@ -2,17 +2,16 @@
 // typed array per group and per state buffer; frozen tensors (and L2-SP's pretrained values) are fed
 // as inputs and never copied back.
 //
-// Two runtimes. With the IO-binding addon (runtime/boundSession.ts, the default where it is built),
-// every buffer is bound where it is and the step writes the new parameters and state into the arrays
-// it read them from (inPlace.ts checks per buffer that this is safe; a buffer that fails the check
-// gets a second array, swapped each run): no copies, no garbage. Without it, onnxruntime-node's run()
-// returns new arrays every run and the runner keeps those.
+// Two runtimes. With the IO-binding addon (boundStep.ts, the default where it is built), every buffer
+// is bound where it is and the step writes the new parameters and state over the old: no copies, no
+// garbage; on CUDA they stay in the GPU's memory between runs (syncToHost() before reading them).
+// Without it, onnxruntime-node's run() returns new arrays every run and the runner keeps those.
 
 import * as ort from 'onnxruntime-node';
 import { dumpModel, toModelProto } from '../graph/serialize';
 import { CompiledSession, SessionOptions, createSession, tensor } from '../runtime/session';
-import { BoundSession, boundSessionUnavailable } from '../runtime/boundSession';
-import { inPlaceSafe } from './inPlace';
+import { boundSessionUnavailable } from '../runtime/boundSession';
+import { BoundStep, Residency, RunFeed } from './boundStep';
 import { ParamGroup, TrainStepConfig, TrainStepGraph, groupSize, trainUnits } from './trainStep';
 import { size } from '../graph/graph';
 
@@ -33,13 +32,8 @@ export interface RunnerOptions extends SessionOptions {
    * 'auto' (default): bound where the addon loads. FTLAB_ORT_ADDON=0 makes 'auto' mean onnxruntime-node.
    */
   runtime?: 'auto' | 'bound' | 'onnxruntime-node';
-}
-
-/** The bound runtime's per-buffer state: its spare array when it cannot be updated in place. */
-interface Bound {
-  session: BoundSession;
-  /** Per unit, per buffer ([params, ...state]): the array the next run writes into, or null (in place). */
-  spare: (Floats | null)[][];
+  /** Bound runtime: where parameters and state live between runs (default: the device's memory on CUDA, else the host). */
+  residency?: Residency;
 }
 
 export class TrainStepRunner {
@@ -47,20 +41,20 @@ export class TrainStepRunner {
     readonly cfg: TrainStepConfig,
     private readonly step: TrainStepGraph,
     private readonly compiled: CompiledSession | null,
-    private readonly bound: Bound | null,
+    private readonly bound: BoundStep | null,
     /** Per group: [params, ...optimizer state]. */
     private buffers: Floats[][],
     private readonly frozenFeeds: Record<string, ort.Tensor>,
     private readonly units: ParamGroup[],
   ) {}
 
-  get device(): string { return this.bound?.session.device ?? this.compiled!.device; }
+  get device(): string { return this.bound?.device ?? this.compiled!.device; }
 
   /** Which runtime runs the step, and how many of its buffers are updated in place. */
   get runtime(): { name: 'bound' | 'onnxruntime-node'; inPlace: number; buffers: number } {
     const buffers = this.buffers.reduce((n, b) => n + b.length, 0);
     if (!this.bound) return { name: 'onnxruntime-node', inPlace: 0, buffers };
-    return { name: 'bound', inPlace: this.bound.spare.flat().filter((x) => x === null).length, buffers };
+    return { name: 'bound', inPlace: this.bound.inPlace, buffers };
   }
 
   static async create(cfg: TrainStepConfig, step: TrainStepGraph, init: Map<string, Floats>, o: RunnerOptions = {}): Promise<TrainStepRunner> {
@@ -100,16 +94,11 @@ export class TrainStepRunner {
     if (process.env.FTLAB_DUMP_GRAPH) dumpModel(step.graph, process.env.FTLAB_DUMP_GRAPH);
     const model = toModelProto(step.graph);
     const runtime = o.runtime ?? (process.env.FTLAB_ORT_ADDON === '0' ? 'onnxruntime-node' : 'auto');
-    const session = runtime === 'onnxruntime-node' ? null : BoundSession.create(model, o);
-    if (runtime === 'bound' && !session) throw new Error(`the IO-binding runtime is not available: ${boundSessionUnavailable()}`);
-    if (!session) return new TrainStepRunner(cfg, step, await createSession(model, o), null, buffers, frozenFeeds, units);
-    // Fixed inputs are bound once; the binding keeps them.
-    for (const [name, t] of Object.entries(frozenFeeds)) session.bindInput(name, cfg.dtype, t.dims, t.data as Floats);
-    const pairs = step.inputs.groups.flatMap((g, gi) => [g.params, ...g.state].map((x, k) => [x, [step.outputs.groups[gi].params, ...step.outputs.groups[gi].state][k]] as const));
-    const safe = inPlaceSafe(step.graph, pairs);
-    let at = 0;
-    const spare = buffers.map((bufs) => bufs.map((b) => (safe[at++] ? null : new Arr(b.length))));
-    return new TrainStepRunner(cfg, step, null, { session, spare }, buffers, frozenFeeds, units);
+    const fixed = Object.entries(frozenFeeds).map(([name, t]) => ({ name, shape: t.dims, data: t.data as Floats }));
+    const bound = runtime === 'onnxruntime-node' ? null : BoundStep.create(model, cfg, step, buffers, fixed, o);
+    if (runtime === 'bound' && !bound) throw new Error(`the IO-binding runtime is not available: ${boundSessionUnavailable()}`);
+    if (!bound) return new TrainStepRunner(cfg, step, await createSession(model, o), null, buffers, frozenFeeds, units);
+    return new TrainStepRunner(cfg, step, null, bound, buffers, frozenFeeds, units);
   }
 
   /**
@@ -147,31 +136,39 @@ export class TrainStepRunner {
     return { loss: Array.from(out[o.loss.name].data as Floats), gradNorm: Array.from(out[o.gradNorm.name].data as Floats) };
   }
 
-  private async runBound(bound: Bound, batch: StepBatch, shape: number[], lr: Floats, stepNo: Floats, dropoutKeys: number[] | undefined, k: number): Promise<StepResult> {
+  private async runBound(bound: BoundStep, batch: StepBatch, shape: number[], lr: Floats, stepNo: Floats, dropoutKeys: number[] | undefined, k: number): Promise<StepResult> {
     const { cfg, step } = this;
-    const s = bound.session;
     const K = cfg.stepsPerRun;
-    const writes = this.buffers.map((bufs, gi) => bufs.map((b, si) => bound.spare[gi][si] ?? b));
-    step.inputs.groups.forEach((g, gi) => [g.params, ...g.state].forEach((v, si) => s.bindInput(v.name, cfg.dtype, v.shape, this.buffers[gi][si])));
-    step.outputs.groups.forEach((g, gi) => [g.params, ...g.state].forEach((v, si) => s.bindOutput(v.name, cfg.dtype, [writes[gi][si].length], writes[gi][si])));
-    s.bindInput(step.inputs.ids.name, 'int64', shape, batch.inputIds);
-    s.bindInput(step.inputs.targets.name, 'int64', shape, batch.targets);
-    s.bindInput(step.inputs.lr.name, cfg.dtype, [K], lr);
-    s.bindInput(step.inputs.step.name, cfg.dtype, [K], stepNo);
-    if (step.inputs.dropoutKey) s.bindInput(step.inputs.dropoutKey.name, 'uint32', [K], Uint32Array.from(dropoutKeys ?? stepNo));
-    if (step.inputs.stepsInRun) s.bindInput(step.inputs.stepsInRun.name, 'int64', [], BigInt64Array.of(BigInt(k)));
+    const feeds: RunFeed[] = [
+      { name: step.inputs.ids.name, dtype: 'int64', shape, data: batch.inputIds },
+      { name: step.inputs.targets.name, dtype: 'int64', shape, data: batch.targets },
+      { name: step.inputs.lr.name, dtype: cfg.dtype, shape: [K], data: lr },
+      { name: step.inputs.step.name, dtype: cfg.dtype, shape: [K], data: stepNo },
+      ...(step.inputs.dropoutKey ? [{ name: step.inputs.dropoutKey.name, dtype: 'uint32' as const, shape: [K], data: Uint32Array.from(dropoutKeys ?? stepNo) }] : []),
+      ...(step.inputs.stepsInRun ? [{ name: step.inputs.stepsInRun.name, dtype: 'int64' as const, shape: [], data: BigInt64Array.of(BigInt(k)) }] : []),
+    ];
     // One loss and norm per step made (a Loop's scan outputs have k rows), allocated by ORT and returned.
-    s.bindOutputToCpu(step.outputs.loss.name);
-    s.bindOutputToCpu(step.outputs.gradNorm.name);
-    const out = await s.run();
-    // A double-buffered pair swaps: what was read becomes the next run's output array.
-    bound.spare = bound.spare.map((sp, gi) => sp.map((x, si) => (x ? this.buffers[gi][si] : null)));
-    this.buffers = writes;
-    return { loss: Array.from(out[step.outputs.loss.name] as Floats), gradNorm: Array.from(out[step.outputs.gradNorm.name] as Floats) };
+    const o = step.outputs;
+    const r = await bound.run(this.buffers, feeds, [o.loss.name, o.gradNorm.name]);
+    this.buffers = r.buffers;
+    return { loss: Array.from(r.out[o.loss.name] as Floats), gradNorm: Array.from(r.out[o.gradNorm.name] as Floats) };
+  }
+
+  /**
+   * Makes params(), optimizerState() and state() current: with the bound runtime on a device, copies
+   * the device's values to the host (a no-op otherwise). Call before reading them after a run.
+   */
+  async syncToHost(): Promise<void> {
+    await this.bound?.syncToHost(this.buffers);
+  }
+
+  private readable(): void {
+    if (this.bound && !this.bound.hostCurrent) throw new Error('the training state is on the device: await runner.syncToHost() before reading it');
   }
 
   /** Current value of every trained parameter (views into the flat buffers). */
   params(): Map<string, Floats> {
+    this.readable();
     return new Map([...this.views(0)].map(([n, v]) => [n, v]));
   }
 
@@ -180,6 +177,7 @@ export class TrainStepRunner {
    * what a checkpoint saves so that a resumed run continues exactly.
    */
   optimizerState(): Map<string, Floats[]> {
+    this.readable();
     const nState = this.buffers[0].length - 1;
     const per = Array.from({ length: nState }, (_, k) => this.views(k + 1));
     return new Map([...per[0]?.keys() ?? []].map((n) => [n, per.map((m) => m.get(n)!)]));
@@ -187,6 +185,7 @@ export class TrainStepRunner {
 
   /** Sets parameters and optimizer state (from a checkpoint); every trained parameter must be given. */
   load(params: Map<string, Floats>, state: Map<string, Floats[]>): void {
+    this.bound?.hostChanged();
     this.units.forEach((g, gi) => {
       let off = 0;
       for (const p of g.params) {
@@ -215,13 +214,13 @@ export class TrainStepRunner {
   }
 
   /** Buffers per unit (group, or parameter in the 'tensors' layout): [params, ...state]. */
-  state(): Floats[][] { return this.buffers; }
-  restore(buffers: Floats[][]): void { this.buffers = buffers; }
+  state(): Floats[][] { this.readable(); return this.buffers; }
+  restore(buffers: Floats[][]): void { this.buffers = buffers; this.bound?.hostChanged(); }
 
   async release(): Promise<void> {
     if (this.bound) {
-      if (process.env.FTLAB_ORT_PROFILE) this.bound.session.endProfiling();
-      this.bound.session.release();
+      if (process.env.FTLAB_ORT_PROFILE) this.bound.endProfiling();
+      this.bound.release();
       return;
     }
     if (process.env.FTLAB_ORT_PROFILE) this.compiled!.session.endProfiling();

@@ -76,6 +76,7 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
   job.onStart?.({ startStep: step, totalSteps });
   status.heartbeat(step); // compiling the step may have taken longer than a heartbeat
   const checkpoint = async () => {
+    await runner.syncToHost();
     const weights = params.current(runner);
     const state = { step, ...batches.position(), loss: lastLoss, seed: args.seed, totalSteps, stoppedEarly: validation.stoppedEarly, best: validation.best };
     await saveCheckpoint(ckptDir, params.all, weights, state, runner.optimizerState(), stateNames(cfg.optimizer));
@@ -111,13 +112,17 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
         job.onStep?.(m);
       }
     }
-    if (validation.isDue(step, totalSteps)) await validation.evaluate(step);
+    if (validation.isDue(step, totalSteps)) {
+      await runner.syncToHost();
+      await validation.evaluate(step);
+    }
     if (validation.stoppedEarly) {
       log(`early stopping at step ${step}: no better validation loss in ${args.earlyStoppingPatience} evaluations (best ${validation.best!.loss.toFixed(4)} at step ${validation.best!.step})`);
       break;
     }
     if (args.saveSteps > 0 && step % args.saveSteps === 0 && step < totalSteps) await checkpoint();
   }
+  await runner.syncToHost();
   await validation.end(step, stopped);
   const last = await checkpoint();
   const weights = (await validation.bestWeightsIfStopped()) ?? last;
