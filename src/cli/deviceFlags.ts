@@ -15,8 +15,8 @@ export const STEPS_PER_RUN_USAGE = `--steps-per-run <k>                 optimize
 
 export const GRADIENT_CHECKPOINTING_USAGE = `--gradient-checkpointing            recompute each transformer block in the backward pass instead
                                       of keeping its activations: less memory at long sequences (the
-                                      attention scores of every layer are not kept), about a third
-                                      more time per step; the same results (default off)`;
+                                      attention scores of every layer are not kept), more time per
+                                      step (the blocks run forward twice); the same results (default off)`;
 
 /** The device asked for (auto when not given); an unknown word is a usage error. */
 export function deviceRequest(value: string | undefined): DeviceRequest {
