@@ -13,6 +13,14 @@
 
 #include <dlfcn.h>
 #include <cstring>
+
+// glibc 2.34 moved dlopen into libc under a new symbol version; bind the old one (still exported) so
+// the addon built here loads on any glibc onnxruntime-node itself loads on (2.28).
+#if defined(__x86_64__) && defined(__GLIBC__)
+__asm__(".symver dlopen,dlopen@GLIBC_2.2.5");
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+__asm__(".symver dlerror,dlerror@GLIBC_2.2.5");
+#endif
 #include <map>
 #include <memory>
 #include <string>

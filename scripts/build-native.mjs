@@ -24,7 +24,10 @@ export function buildNative({ force = false } = {}) {
   const napi = dirname(require.resolve('node-api-headers/package.json'));
   const addonApi = dirname(require.resolve('node-addon-api/package.json'));
   execFileSync(cxx, ['-std=c++17', '-O2', '-shared', '-fPIC', '-fvisibility=hidden', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-    '-I', join(napi, 'include'), '-I', addonApi, sources[0], '-o', tmp, '-ldl'], { stdio: 'inherit' });
+    '-I', join(napi, 'include'), '-I', addonApi, sources[0], '-o', tmp,
+    // libdl named (glibc < 2.34 keeps dlopen there; the source binds its old symbol version). libstdc++
+    // stays dynamic: GCC 12's static one needs glibc 2.36 symbols (measured with objdump -T).
+    '-Wl,--no-as-needed', '-ldl'], { stdio: 'inherit' });
   renameSync(tmp, out);
   return true;
 }

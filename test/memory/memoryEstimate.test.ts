@@ -102,7 +102,7 @@ test('the estimate is within 25% of the measured peak RSS of ftlab train (GPT-2,
     assert.equal(e.basis.seqLen, c.seq, 'the sequence length is the data\'s longest example minus one');
     const r = ftlab(['train', ...common, '--out', join(dir, `run-${k}`), '--max-steps', '2', '--threads', '2', '--save-steps', '0'], {}, preload);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /memory: about [\d.]+ (MiB|GiB) at the peak \(weights/, 'train prints the estimate at its start');
+    assert.match(r.stderr, /memory: about [\d.]+ (MiB|GiB) at the peak \((weights|parameters)/, 'train prints the estimate at its start');
     const measured = Number(/PEAK_RSS_BYTES=(\d+)/.exec(r.stderr)![1]);
     const ratio = e.peakBytes / measured;
     rows.push(`${c.name}: estimate ${(e.peakBytes / 2 ** 20).toFixed(0)} MiB, measured ${(measured / 2 ** 20).toFixed(0)} MiB (${(100 * (ratio - 1)).toFixed(1)}%)`);

@@ -31,7 +31,11 @@ function reads(node: Node): Value[] {
   return out;
 }
 
-export function graphPeak(g: Graph): GraphPeak {
+/**
+ * `outputsBound`: the graph's outputs are written into buffers the caller bound (the IO-binding
+ * runtime's in-place update), so a run does not allocate them.
+ */
+export function graphPeak(g: Graph, o: { outputsBound?: boolean } = {}): GraphPeak {
   // Storage: a view's storage is its input's.
   const storage = new Map<Value, Value>();
   const root = (v: Value): Value => storage.get(v) ?? v;
@@ -44,11 +48,12 @@ export function graphPeak(g: Graph): GraphPeak {
 
   const freeAt = new Map<number, Value[]>();
   let live = 0, peak = 0;
+  const bound = new Set(o.outputsBound ? g.outputs.map(root) : []);
   g.nodes.forEach((n, i) => {
     let transient = 0;
     for (const a of Object.values(n.attrs)) if (a.kind === 'graph') transient = Math.max(transient, graphPeak(a.v).peakBytes);
     for (const y of n.outputs) {
-      if (storage.has(y)) continue;
+      if (storage.has(y) || bound.has(y)) continue;
       live += valueBytes(y);
       const at = lastUse.get(y) ?? i; // never read: freed right after its node
       if (at !== Infinity) freeAt.set(at, [...(freeAt.get(at) ?? []), y]);

@@ -6,9 +6,13 @@
 //
 // What is alive at the peak of a CPU run (trainer.ts, trainRunner.ts). N = trained parameters,
 // W = all model parameters, s = optimizer state buffers per parameter (AdamW 2: m and v; SGD 1),
-// L = the step graph's working set (graphPeak), C = its constants (causal masks), in bytes:
+// L = the step graph's working set (graphPeak), O = its outputs (new parameters and state, loss),
+// C = its constants (causal masks), in bytes. Two runtimes (trainRunner.ts): 'bound' (the IO-binding
+// addon, where it is built) and 'onnxruntime-node'; where they differ, the bound one first.
 //
-//   weights          4 W            the loaded model in float32 (whatever the file's dtype); frozen
+//   weights          4 (W - N)      bound, with the loaded weights handed to the run (ftlab train and
+//                    or 4 W         experiments, no L2-SP): the trained tensors are trained in place.
+//                                   Else the loaded model in float32 (whatever the file's dtype); frozen
 //                                   tensors, a LoRA base and L2-SP's pretrained values are fed from
 //                                   these arrays without a copy
 //   parameters       4 N            the runner's buffers of the trained parameters, fed every run
@@ -17,7 +21,11 @@
 //                                   the update has consumed it
 //   activations      L - outputs    the rest of the step's working set at its peak
 //                      - gradients
-//   runtime          the rest:      ORT allocates each run's outputs (new parameters and state) and
+//   runtime          bound:         the step writes the new parameters and state over the fed ones
+//                                   (O is not allocated; pairs inPlace.ts cannot prove safe get a second
+//                                   buffer: 'spare'); the arena keeps ARENA_FACTOR x L (L without O)
+//                                   and the update's temporaries, UPDATE x (1+s) x 4 N. Plus C.
+//                    onnxruntime-node: ORT allocates each run's outputs (new parameters and state) and
 //                                   onnxruntime-node copies them into new JS arrays while the fed
 //                                   ones are still referenced; V8 frees the arrays of earlier steps
 //                                   some steps late: JS_SETS x 4 (1+s) N in all, fed set included.
@@ -26,20 +34,22 @@
 //   l2spAnchors      0              L2-SP's pretrained values are the loaded weights, fed without a
 //                                   copy in the trainer's per-tensor layout
 //   validation       ARENA_FACTOR   with --eval-steps and a validation split: the forward-only eval
-//                    x L_eval + 4 N session's arena, a copy of the trained weights per evaluation (LoRA:
-//                    (+ LoRA merge)   also the merged copies of the adapted weights). Not fitted: the
-//                                   training step's arena factor, not measured separately
+//                    x L_eval       session's arena (LoRA: also the merged copies of the adapted
+//                    (+ LoRA merge)   weights); the trained weights are fed as they are. Not fitted:
+//                                   the training step's arena factor, not measured separately
 //   baseline         BASELINE_BYTES Node, ONNX Runtime, the tokenizer library, the CLI
 //
 //   recompute        CHECKPOINT_ATTENTION_TENSORS x one layer's [B, H, T, T] attention probabilities, with
 //   (in runtime)     gradient checkpointing: what ORT's own node order holds beyond L (fitted, see there)
 //
-//   peakBytes = BASELINE + 4 W + JS_SETS x 4 (1+s) N + ARENA_FACTOR x L + C (+ recompute) (+ validation)
+//   bound:            peakBytes = BASELINE + 4 (W - N) + (1 + UPDATE) 4 (1+s) N + spare + ARENA_FACTOR x L + C (+ ...)
+//   onnxruntime-node: peakBytes = BASELINE + 4 W + JS_SETS x 4 (1+s) N + ARENA_FACTOR x L + C (+ recompute) (+ validation)
 //
 // The three constants are fitted (least squares on relative error) to the peak RSS (VmHWM) of
 // 3-step `ftlab train` runs of 14 reduced GPT-2, Llama and Qwen2 configs (full, frozen-embeddings
 // with L2-SP, layerwise-lr with accumulation, SGD, LoRA; 111 MiB to 1.6 GiB; bench/memory.ts,
-// BENCHMARKS.md): fit baseline 114 MiB, JS sets 2.32, arena 1.50, every case within 9%. JS_SETS is
+// BENCHMARKS.md) on the onnxruntime-node runtime: fit baseline 114 MiB, JS sets 2.32, arena 1.50,
+// every case within 9%; the bound runtime's formula reuses baseline and arena (BENCHMARKS.md). JS_SETS is
 // raised to 2.5 for longer runs (see there): the 3-step cases are then within 13%, 40 steps -4%. The
 // checkpoint at the end (a copy of the parameters and of the state while the arena still holds its
 // mark) stays below the step's peak there. Only the CPU is measured; on CUDA the working set and the
@@ -56,6 +66,8 @@ import { TrainingArguments } from '../train/trainingArguments';
 import { stateNames } from '../optim/optimizer';
 import { evalLossGraph } from '../train/evalLoss';
 import { constantBytes, graphPeak, valueBytes } from './graphLiveness';
+import { boundSessionUnavailable } from '../runtime/boundSession';
+import { inPlaceSafe } from '../train/inPlace';
 
 /** Node + ONNX Runtime + tokenizers + the CLI (fitted; a 36k-parameter model's run peaks at 111 MiB). */
 export const BASELINE_BYTES = 114 * 2 ** 20;
@@ -67,6 +79,13 @@ export const BASELINE_BYTES = 114 * 2 ** 20;
 export const JS_SETS = 2.5;
 /** ORT's resident memory over the step's working set: arena rounding, fragmentation, kernel scratch (fitted). */
 export const ARENA_FACTOR = 1.5;
+/**
+ * Bound runtime: parameter-sized temporaries of the optimizer update that ORT's arena holds beyond the
+ * liveness walk (its node order keeps more of them at once), per buffer updated (parameter, m, v):
+ * 0.5 x (1 + s) x 4 N, AdamW 1.5 sets, SGD 1. Fitted with ARENA_FACTOR kept at 1.5 to the 17 cases of
+ * bench/memory.ts on the bound runtime (2026-11-28): every case within 15% (BENCHMARKS.md).
+ */
+export const UPDATE_TEMPORARIES_PER_STATE = 0.5;
 /**
  * With gradient checkpointing, attention-score tensors [B, H, T, T] (float32) that ORT holds at the peak
  * beyond what the liveness walk finds: the walk follows the graph's node order, where a recomputed block
@@ -88,6 +107,10 @@ export interface MemoryEstimateInput {
   seqLen: number;
   /** Validation loss is computed during the run (eval steps and a validation split). */
   validation?: boolean;
+  /** Default: 'bound' where the IO-binding addon loads (what the trainer then uses), else 'onnxruntime-node'. */
+  runtime?: 'bound' | 'onnxruntime-node';
+  /** The loaded weights are handed to the run (fineTune: ftlab train, experiments); default true. */
+  consumesWeights?: boolean;
 }
 
 export interface MemoryParts {
@@ -124,22 +147,35 @@ export function estimateTrainingMemory(input: MemoryEstimateInput): MemoryEstima
   const N = count(shapes.trainable);
   const s = stateNames(cfg.optimizer).length;
   const f32 = 4;
-  const peak = graphPeak(step.graph);
+  const bound = (input.runtime ?? (process.env.FTLAB_ORT_ADDON !== '0' && boundSessionUnavailable() === null ? 'bound' : 'onnxruntime-node')) === 'bound';
+  // Bound: the outputs are written over the fed parameters and state, not allocated by the run.
+  const peak = graphPeak(step.graph, { outputsBound: bound });
   const L = peak.peakBytes;
   const gradients = Math.min(f32 * N, L);
-  const activations = Math.max(0, L - peak.outputBytes - gradients);
+  const activations = Math.max(0, L - (bound ? 0 : peak.outputBytes) - gradients);
   const fed = f32 * (1 + s) * N;
   const recomputeExtra = args.gradientCheckpointing ? CHECKPOINT_ATTENTION_TENSORS * attentionScoreBytes(step.graph) : 0;
-  const runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph) + recomputeExtra;
+  // The trainer's per-tensor layout adopts each trained tensor's loaded array (trainRunner.ts adoptInitial).
+  const adopted = bound && (input.consumesWeights ?? true) && !(args.l2spWeight > 0) && cfg.layout === 'tensors' ? f32 * N : 0;
+  let runtime: number;
+  if (bound) {
+    const ins = step.inputs.groups.flatMap((g) => [g.params, ...g.state]);
+    const outs = step.outputs.groups.flatMap((g) => [g.params, ...g.state]);
+    const safe = inPlaceSafe(step.graph, ins.map((x, k) => [x, outs[k]] as const));
+    const spare = ins.reduce((n, x, k) => n + (safe[k] ? 0 : valueBytes(x)), 0);
+    runtime = (ARENA_FACTOR - 1) * L + UPDATE_TEMPORARIES_PER_STATE * (1 + s) * f32 * N + spare + constantBytes(step.graph) + recomputeExtra;
+  } else {
+    runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph) + recomputeExtra;
+  }
   const parts: MemoryParts = {
-    weights: f32 * W,
+    weights: f32 * W - adopted,
     parameters: f32 * N,
     optimizerState: f32 * s * N,
     gradients,
     activations,
     runtime: Math.round(runtime),
     l2spAnchors: 0,
-    validation: input.validation ? validationBytes(model, shapes.loraTargets, f32 * N, plan.batchSize, seqLen) : 0,
+    validation: input.validation ? validationBytes(model, shapes.loraTargets, plan.batchSize, seqLen) : 0,
     baseline: BASELINE_BYTES,
   };
   const peakBytes = Object.values(parts).reduce((a, b) => a + b, 0);
@@ -156,9 +192,9 @@ function attentionScoreBytes(g: Graph): number {
   return most;
 }
 
-/** The eval session's arena, the trained weights copied for each evaluation and, with LoRA, the merged weights. */
-function validationBytes(model: CausalLM, loraTargets: { inDim: number; outDim: number }[], trainedBytes: number, batchSize: number, seqLen: number): number {
+/** The eval session's arena and, with LoRA, the merged weights (the trained ones are fed as they are: TrainedParameters.current). */
+function validationBytes(model: CausalLM, loraTargets: { inDim: number; outDim: number }[], batchSize: number, seqLen: number): number {
   const g = evalLossGraph(model, batchSize, seqLen).graph;
   const merged = loraTargets.reduce((n, t) => n + 4 * t.inDim * t.outDim, 0);
-  return Math.round(ARENA_FACTOR * graphPeak(g).peakBytes) + constantBytes(g) + trainedBytes + merged;
+  return Math.round(ARENA_FACTOR * graphPeak(g).peakBytes) + constantBytes(g) + merged;
 }

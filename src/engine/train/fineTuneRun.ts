@@ -192,7 +192,9 @@ export async function fineTune(jobIn: FineTuneJob, cb: FineTuneCallbacks = {}): 
   const before = new Map<string, number>();
   for (const t of tasks) before.set(t.task, (await completionAccuracy(decoder!, tokenizer, t.items)).accuracy);
   const res = await train({
-    model, weights: baseWeights, data, args: job.args, runDir: job.runDir, replay, lora,
+    // The loaded weights are the run's to train in place: the decoder measured "before" already and is
+    // given the trained weights after.
+    model, weights: baseWeights, consumeWeights: true, data, args: job.args, runDir: job.runDir, replay, lora,
     isFrozen: hooks.isFrozen, lrScale: hooks.lrScale, resume: job.resume, overwrite: job.overwrite,
     describe: {
       ...job.describe, strategy: job.strategy, ...(job.strategy === 'layerwise-lr' ? layerwiseSettings(strategy) : {}),

@@ -29,6 +29,11 @@ export interface TrainJob {
   model: CausalLM;
   /** Initial weights by HF name (every model parameter); also L2-SP's w0, so a resume passes the same pretrained weights. */
   weights: Map<string, Float32Array>;
+  /**
+   * The caller does not read `weights` after train() starts: the run may train those arrays in place
+   * (one copy of the trained parameters less; not with L2-SP, whose anchors they are).
+   */
+  consumeWeights?: boolean;
   data: PreparedDataset;
   args: TrainingArguments;
   runDir: string;

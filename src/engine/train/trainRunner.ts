@@ -34,6 +34,12 @@ export interface RunnerOptions extends SessionOptions {
   runtime?: 'auto' | 'bound' | 'onnxruntime-node';
   /** Bound runtime: where parameters and state live between runs (default: the device's memory on CUDA, else the host). */
   residency?: Residency;
+  /**
+   * The caller hands over the arrays of the trained parameters in `init`: the runner trains them in
+   * place (one parameter per buffer, the right type) instead of copying them, which saves one copy of
+   * the trained weights. Never with L2-SP (the initial arrays are its anchors).
+   */
+  adoptInitial?: boolean;
 }
 
 export class TrainStepRunner {
@@ -60,7 +66,10 @@ export class TrainStepRunner {
   static async create(cfg: TrainStepConfig, step: TrainStepGraph, init: Map<string, Floats>, o: RunnerOptions = {}): Promise<TrainStepRunner> {
     const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
     const units = trainUnits(cfg);
+    const adopt = !!o.adoptInitial && !(cfg.l2sp && cfg.l2sp > 0);
     const buffers = units.map((g) => {
+      const own = adopt && g.params.length === 1 ? init.get(g.params[0].name) : undefined;
+      if (own instanceof Arr && own.length === groupSize(g)) return [own, ...step.inputs.groups[0].state.map(() => new Arr(own.length))];
       const flat = new Arr(groupSize(g));
       let off = 0;
       for (const p of g.params) {

@@ -24,10 +24,13 @@ export class TrainedParameters {
     return new TrainedParameters(s.trainable, s.frozen, s.all, initial, s.loraTargets, lora);
   }
 
-  /** The initial weights with the runner's trained values over them, copied out of its buffers. */
+  /**
+   * The initial weights with the runner's trained values over them: views of its buffers (float32), so
+   * valid until its next run (which updates them in place); copy what must outlive that.
+   */
   current(runner: TrainStepRunner): Map<string, Float32Array> {
     const w = new Map(this.initial);
-    for (const [n, v] of runner.params()) w.set(n, Float32Array.from(v));
+    for (const [n, v] of runner.params()) w.set(n, v instanceof Float32Array ? v : Float32Array.from(v));
     return w;
   }
 

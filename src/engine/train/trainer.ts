@@ -60,7 +60,7 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
 
   const K = cfg.stepsPerRun;
   const runner = await TrainStepRunner.create(cfg, buildTrainStep(cfg), params.initial, {
-    device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m),
+    device: args.device, threads: args.threads || undefined, onFallback: (m) => log(m), adoptInitial: job.consumeWeights,
   });
   if (resume) {
     const saved = await readCheckpoint(ckptDir, stateNames(cfg.optimizer));
