@@ -74,6 +74,9 @@ async function child(name: string, strategy: 'full' | 'lora'): Promise<void> {
       const init = initWeights(lm, 1234);
       await saveHfModel(modelDir, { config: raw, tensors: new Map(lm.params.map((p) => [p.name, { shape: p.shape, data: init.get(p.name)! }])), dtype: 'BF16' });
     }
+    // The generated weights are garbage now; without a collection they would stay resident through a
+    // run that allocates little in JS (the IO-binding runtime) and count in its peak RSS.
+    (globalThis as { gc?: () => void }).gc?.();
     const words = Math.min(1000, config.vocabSize - 1);
     writeTokenizer(modelDir, words);
     const t0 = performance.now();
@@ -96,7 +99,8 @@ async function child(name: string, strategy: 'full' | 'lora'): Promise<void> {
     // The engine's estimate of this very run (what `ftlab estimate` / `ftlab train` print), before it allocates.
     const estimate = estimateTrainingMemory({ model: lm, strategy: { kind: strategy }, lora, args, seqLen: seq });
     const res = await train({
-      model: lm, weights, data, runDir: join(work, 'run'), lora,
+      // As ftlab train (fineTune): the loaded weights are the run's, trained in place.
+      model: lm, weights, consumeWeights: true, data, runDir: join(work, 'run'), lora,
       args,
       onStep: () => stepAt.push(performance.now()),
     });
@@ -126,7 +130,8 @@ function main(): void {
   for (const name of names) {
     for (const strategy of strategies) {
       if (strategy === 'full' && LORA_ONLY.has(name)) continue;
-      const r = spawnSync(process.execPath, [__filename, '--child', name, '--strategy', strategy, ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      // --expose-gc: the child collects the weights it generated and wrote before it loads them back.
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', name, '--strategy', strategy, ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) {
         console.log(`| ${name} | | | | ${strategy} | | | failed (exit ${r.status ?? r.signal}) | | |`);

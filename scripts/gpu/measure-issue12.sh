@@ -3,8 +3,10 @@
 # last call carries dist/ and .gpu/gpt_ref.py). Rows in the issue's priority order, each appended to
 # $OUT/results.jsonl as soon as it finishes, so a call cut short still returns the first rows:
 #   0. ftlab doctor --json (the device report on a real GPU box; auto should pick CUDA)
-#   1. GPT-2 124M full fine-tuning, batch 4 x 256: ours on CUDA (1 and 8 steps per run) and PyTorch
-#      eager on the same card, TF32 on (ORT's CUDA default, which onnxruntime-node cannot change) and off
+#   1. GPT-2 124M full fine-tuning, batch 4 x 256: ours on CUDA through the IO-binding addon (state on
+#      the GPU between runs; 1 and 8 steps per run; TF32 on, ORT's default, and off through the addon's
+#      CUDA options), ours through onnxruntime-node's copying run() (the old path) and PyTorch eager on
+#      the same card, TF32 on and off
 #   2. the same at batch 4 x 512
 #   3. LoRA (rank 8 on c_attn, alpha 16) at 4 x 256
 #   4. bf16: PyTorch only (the engine has no mixed precision yet: recorded as such)
@@ -40,21 +42,23 @@ torch() { "$py" tools/reference/torch_cuda_bench.py --ref-dir .gpu --steps 10 "$
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/gpu.csv" 2>&1
 if want 0; then node dist/cli.js doctor --json > "$out/doctor.json" 2> "$out/doctor.err"; node dist/cli.js doctor > "$out/doctor.txt" 2>&1; echo "doctor rc=$?"; fi
 if want 1; then
-  row 1 ours-k1 240 ours --size c --steps-per-run 1
-  row 1 ours-k8 240 ours --size c --steps-per-run 8
+  row 1 ours-bound-k1 240 ours --size c --steps-per-run 1 --runtime bound
   row 1 torch-tf32-on 120 torch --sizes c --tf32 on
+  row 1 ours-bound-k8 240 ours --size c --steps-per-run 8 --runtime bound
+  row 1 ours-bound-k1-tf32-off 240 env FTLAB_CUDA_TF32=0 node dist/bench.js --child --device cuda --steps 10 --size c --steps-per-run 1 --runtime bound
   row 1 torch-tf32-off 120 torch --sizes c --tf32 off
+  row 1 ours-copying-k1 240 ours --size c --steps-per-run 1 --runtime onnxruntime-node
 fi
 if want 2; then
-  row 2 ours-k8 240 ours --size c512 --steps-per-run 8
+  row 2 ours-bound-k1 240 ours --size c512 --steps-per-run 1 --runtime bound
   row 2 torch-tf32-on 120 torch --sizes c512 --tf32 on
+  row 2 ours-bound-k8 240 ours --size c512 --steps-per-run 8 --runtime bound
   row 2 torch-tf32-off 120 torch --sizes c512 --tf32 off
-  row 2 ours-k1 240 ours --size c512 --steps-per-run 1
 fi
 if want 3; then
-  row 3 ours-lora8-k8 240 ours --size c --steps-per-run 8 --lora 8
+  row 3 ours-lora8-bound-k1 240 ours --size c --steps-per-run 1 --lora 8 --runtime bound
   row 3 torch-lora8-tf32-on 120 torch --sizes c --tf32 on --lora 8
-  row 3 ours-lora8-k1 240 ours --size c --steps-per-run 1 --lora 8
+  row 3 ours-lora8-bound-k8 240 ours --size c --steps-per-run 8 --lora 8 --runtime bound
 fi
 if want 4; then
   echo '{"row":4,"label":"ours-bf16","result":null,"note":"the engine has no mixed precision (bf16 compute, fp32 master weights) yet"}' >> "$res"

@@ -23,8 +23,9 @@
 //                      - gradients
 //   runtime          bound:         the step writes the new parameters and state over the fed ones
 //                                   (O is not allocated; pairs inPlace.ts cannot prove safe get a second
-//                                   buffer: 'spare'); the arena keeps ARENA_FACTOR x L (L without O)
-//                                   and the update's temporaries, UPDATE x (1+s) x 4 N. Plus C.
+//                                   buffer: 'spare'); the arena keeps ARENA_FACTOR x L (L without O).
+//                                   Plus C. The same ARENA_FACTOR fits the 17 cases of bench/memory.ts
+//                                   on this runtime within 17% (2026-11-28, BENCHMARKS.md).
 //                    onnxruntime-node: ORT allocates each run's outputs (new parameters and state) and
 //                                   onnxruntime-node copies them into new JS arrays while the fed
 //                                   ones are still referenced; V8 frees the arrays of earlier steps
@@ -42,7 +43,7 @@
 //   recompute        CHECKPOINT_ATTENTION_TENSORS x one layer's [B, H, T, T] attention probabilities, with
 //   (in runtime)     gradient checkpointing: what ORT's own node order holds beyond L (fitted, see there)
 //
-//   bound:            peakBytes = BASELINE + 4 (W - N) + (1 + UPDATE) 4 (1+s) N + spare + ARENA_FACTOR x L + C (+ ...)
+//   bound:            peakBytes = BASELINE + 4 (W - N) + 4 (1+s) N + spare + ARENA_FACTOR x L + C (+ recompute) (+ validation)
 //   onnxruntime-node: peakBytes = BASELINE + 4 W + JS_SETS x 4 (1+s) N + ARENA_FACTOR x L + C (+ recompute) (+ validation)
 //
 // The three constants are fitted (least squares on relative error) to the peak RSS (VmHWM) of
@@ -79,13 +80,6 @@ export const BASELINE_BYTES = 114 * 2 ** 20;
 export const JS_SETS = 2.5;
 /** ORT's resident memory over the step's working set: arena rounding, fragmentation, kernel scratch (fitted). */
 export const ARENA_FACTOR = 1.5;
-/**
- * Bound runtime: parameter-sized temporaries of the optimizer update that ORT's arena holds beyond the
- * liveness walk (its node order keeps more of them at once), per buffer updated (parameter, m, v):
- * 0.5 x (1 + s) x 4 N, AdamW 1.5 sets, SGD 1. Fitted with ARENA_FACTOR kept at 1.5 to the 17 cases of
- * bench/memory.ts on the bound runtime (2026-11-28): every case within 15% (BENCHMARKS.md).
- */
-export const UPDATE_TEMPORARIES_PER_STATE = 0.5;
 /**
  * With gradient checkpointing, attention-score tensors [B, H, T, T] (float32) that ORT holds at the peak
  * beyond what the liveness walk finds: the walk follows the graph's node order, where a recomputed block
@@ -163,7 +157,7 @@ export function estimateTrainingMemory(input: MemoryEstimateInput): MemoryEstima
     const outs = step.outputs.groups.flatMap((g) => [g.params, ...g.state]);
     const safe = inPlaceSafe(step.graph, ins.map((x, k) => [x, outs[k]] as const));
     const spare = ins.reduce((n, x, k) => n + (safe[k] ? 0 : valueBytes(x)), 0);
-    runtime = (ARENA_FACTOR - 1) * L + UPDATE_TEMPORARIES_PER_STATE * (1 + s) * f32 * N + spare + constantBytes(step.graph) + recomputeExtra;
+    runtime = (ARENA_FACTOR - 1) * L + spare + constantBytes(step.graph) + recomputeExtra;
   } else {
     runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph) + recomputeExtra;
   }

@@ -105,7 +105,9 @@ export class BoundSession {
     const choice = resolveDevice(o.device ?? 'cpu');
     if (choice.device === 'cuda') {
       try {
-        return new BoundSession(new l.addon.Session(model, { ...base, memPattern: s.memPattern ?? true, cuda: { options: { device_id: '0' } } }), 'cuda');
+        // FTLAB_CUDA_TF32=0|1: ORT's use_tf32 (its default is on; PyTorch's matmuls default to off).
+        const tf32 = process.env.FTLAB_CUDA_TF32 === '0' || process.env.FTLAB_CUDA_TF32 === '1' ? { use_tf32: process.env.FTLAB_CUDA_TF32 } : {};
+        return new BoundSession(new l.addon.Session(model, { ...base, memPattern: s.memPattern ?? true, cuda: { options: { device_id: '0', ...tf32 } } }), 'cuda');
       } catch (err) {
         const gap = cudaLoadGap(err);
         if (o.device === 'cuda') throw new CudaUnavailableError([gap]);

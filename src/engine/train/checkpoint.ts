@@ -47,7 +47,8 @@ export async function saveCheckpoint(dir: string, params: ParamShape[], weights:
   if (optimizer) {
     const shapes = new Map(params.map((p) => [p.name, p.shape]));
     const opt = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [n, bufs] of optimizer) bufs.forEach((b, k) => opt.set(`${n}.${names[k]}`, { shape: shapes.get(n)!, data: Float32Array.from(b) }));
+    // The runner's own arrays (no copy: the run waits for the checkpoint); float64 state (gradient checks) as float32.
+    for (const [n, bufs] of optimizer) bufs.forEach((b, k) => opt.set(`${n}.${names[k]}`, { shape: shapes.get(n)!, data: b instanceof Float32Array ? b : Float32Array.from(b) }));
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), opt, { metadata: { state: names.join(',') } });
   }
   writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
