@@ -1,4 +1,4 @@
-// Builds the IO-binding addon (native/ftlab_ort.cc) into dist/native/ftlab_ort.node with the system's
+// Builds the IO-binding addon (native/ftlab_ort.cc) into dist/native/<platform>-<arch>/ftlab_ort.node with the system's
 // C++ compiler: Node-API headers from npm (node-api-headers, node-addon-api), no node-gyp (its download
 // of Node's headers cannot reach its host on every machine), ONNX Runtime loaded at run time (dlopen).
 // Skips when the output is newer than its sources. Without a compiler it warns and the engine runs on
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const require = createRequire(join(root, 'package.json'));
 const sources = ['native/ftlab_ort.cc', 'native/ort_api.h'].map((f) => join(root, f));
-const out = join(root, 'dist', 'native', 'ftlab_ort.node');
+const out = join(root, 'dist', 'native', `${process.platform}-${process.arch}`, 'ftlab_ort.node');
 
 export function buildNative({ force = false } = {}) {
   if (process.platform !== 'linux') return warn(`the addon is built for Linux only (this is ${process.platform})`);

@@ -22,7 +22,7 @@ const REQUIRED = [
   'dist/extension.js',
   'dist/cli.js', // Fine-tune model runs experiments in a child process: `node dist/cli.js experiment`
   'dist/webview/dashboard.js',
-  'dist/native/ftlab_ort.node', // the IO-binding addon: training updates parameters in place (scripts/build-native.mjs)
+  'dist/native/linux-x64/ftlab_ort.node', // the IO-binding addon: training updates parameters in place (scripts/build-native.mjs)
   'media/icon.svg',
   'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
   'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',

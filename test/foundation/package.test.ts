@@ -36,11 +36,12 @@ test('the linux-x64 .vsix holds what the extension loads, and no other platform'
       'extension/node_modules/onnxruntime-common/dist/cjs/package.json',
       'extension/node_modules/tokenizers/index.js',
       'extension/node_modules/tokenizers/tokenizers.linux-x64-gnu.node',
+      'extension/dist/native/linux-x64/ftlab_ort.node',
     ])
       assert.ok(names.has(f) || names.has(f.replace('readme.md', 'README.md')), `missing ${f}`);
 
     const native = entries.filter((e) => /\.(node|so(\.\d+)*|dylib|dll)$/.test(e.name)).map((e) => e.name);
-    assert.equal(native.length, 3, native.join('\n'));
+    assert.equal(native.length, 4, native.join('\n'));
     assert.ok(native.every((n) => /linux[-/]x64/.test(n)), native.join('\n'));
     assert.ok(![...names].some((n) => /\.map$|\/src\/|\/test\/|bench\.js|\.ts$/.test(n)), 'no sources, maps, tests or bench');
     assert.ok(zip.length < 40 * 2 ** 20, `${(zip.length / 2 ** 20).toFixed(1)} MB`);
@@ -57,7 +58,7 @@ test('the linux-x64 .vsix holds what the extension loads, and no other platform'
     // The trimmed native packages load from the unpacked extension: ONNX Runtime runs a model, the
     // tokenizers binding loads.
     const unpacked = join(dir, 'unpacked');
-    for (const entry of entries.filter((e) => e.name.startsWith('extension/node_modules/'))) {
+    for (const entry of entries.filter((e) => e.name.startsWith('extension/node_modules/') || e.name.startsWith('extension/dist/native/'))) {
       const path = join(unpacked, entry.name);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, zipFile(zip, entry));
@@ -65,6 +66,7 @@ test('the linux-x64 .vsix holds what the extension loads, and no other platform'
     const probe = spawnSync(process.execPath, ['-e', NATIVE_PROBE], { cwd: join(unpacked, 'extension'), encoding: 'utf8' });
     assert.equal(probe.status, 0, probe.stdout + probe.stderr);
     assert.match(probe.stdout, /^ort 1\.\d+\.\d+ identity \[1,2,3\] tokenizers function$/m);
+    assert.match(probe.stdout, /^addon 1\.\d+\.\d+ identity \[1,2,3\]$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -82,5 +84,15 @@ const model = Uint8Array.from([8, 10, ...msg(7, graph), ...msg(8, [...str(1, '')
 ort.InferenceSession.create(model).then(async (session) => {
   const { y } = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3]), [3]) });
   console.log('ort', ort.env.versions.node, 'identity', JSON.stringify(Array.from(y.data)), 'tokenizers', typeof Tokenizer.fromFile);
+  // The IO-binding addon, on the library the package carries: the same model, output bound to an array.
+  const addon = require('./dist/native/linux-x64/ftlab_ort.node');
+  const version = addon.init(require('node:path').resolve('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'));
+  const s = new addon.Session(model, {});
+  const out = new Float32Array(3);
+  s.bindInput('x', Float32Array.from([1, 2, 3]), [3], 'float32');
+  s.bindOutput('y', out, [3], 'float32');
+  await s.run();
+  console.log('addon', version, 'identity', JSON.stringify(Array.from(out)));
+  s.release();
 }).catch((e) => { console.error(e); process.exit(1); });
 `;

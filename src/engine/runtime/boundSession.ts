@@ -34,13 +34,14 @@ interface Addon {
 
 const ADDON_FILE = 'ftlab_ort.node';
 
-/** Where the built addon is: dist/native/ beside the bundles, found from the bundle (dist/) or a test (out/test/..). */
+/** Where the built addon is: dist/native/<platform>-<arch>/ beside the bundles, found from the bundle (dist/) or a test (out/test/..). */
 export function addonPath(env: NodeJS.ProcessEnv = process.env): string | null {
   const override = env.FTLAB_ORT_ADDON;
   if (override === '0') return null;
   if (override) return override;
   for (let dir = __dirname, up = 0; up < 6; up++, dir = dirname(dir)) {
-    for (const p of [join(dir, 'native', ADDON_FILE), join(dir, 'dist', 'native', ADDON_FILE)]) if (existsSync(p)) return p;
+    const plat = `${process.platform}-${process.arch}`;
+    for (const p of [join(dir, 'native', plat, ADDON_FILE), join(dir, 'dist', 'native', plat, ADDON_FILE)]) if (existsSync(p)) return p;
   }
   return null;
 }
