@@ -13,7 +13,11 @@ test('ftlab doctor --json: versions, providers, CUDA parts, CPU and auto\'s choi
   const r = await captureCli(['doctor', '--json']);
   assert.equal(r.code, 0);
   const j = JSON.parse(r.out);
-  assert.deepEqual(Object.keys(j), ['format', 'version', 'versions', 'platform', 'executionProviders', 'cuda', 'cpu', 'auto']);
+  assert.deepEqual(Object.keys(j), ['format', 'version', 'versions', 'platform', 'executionProviders', 'cuda', 'cpu', 'trainingRuntime', 'auto']);
+  // The training runtime: the IO-binding addon where it loads (CI requires it), with the reason when not.
+  assert.equal(j.trainingRuntime.name, j.trainingRuntime.reason === null ? 'bound' : 'onnxruntime-node');
+  if (process.env.FTLAB_ADDON_REQUIRED === '1') assert.equal(j.trainingRuntime.name, 'bound', j.trainingRuntime.reason);
+  if (j.trainingRuntime.name === 'bound') assert.ok(existsSync(j.trainingRuntime.addon));
   assert.deepEqual([j.format, j.version], ['ftlab-doctor', 1]);
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
   assert.deepEqual(j.versions, { finetuneLab: pkg.version, node: process.version, onnxruntimeNode: pkg.dependencies['onnxruntime-node'], onnxruntimeBinding: pkg.dependencies['onnxruntime-node'] });
@@ -40,7 +44,7 @@ test('ftlab doctor --json: versions, providers, CUDA parts, CPU and auto\'s choi
 test('ftlab doctor (text) names every part; setup-cuda refuses an unknown CUDA major', async () => {
   const r = await captureCli(['doctor', '--no-hash']);
   assert.equal(r.code, 0);
-  for (const head of ['Fine-Tune Lab ', 'CPU: ', 'Execution providers in onnxruntime-node: ', 'CUDA provider (', 'CUDA libraries the provider loads', 'NVIDIA driver: ', 'GPUs: ', '--device auto: ']) {
+  for (const head of ['Fine-Tune Lab ', 'CPU: ', 'Training runtime: ', 'Execution providers in onnxruntime-node: ', 'CUDA provider (', 'CUDA libraries the provider loads', 'NVIDIA driver: ', 'GPUs: ', '--device auto: ']) {
     assert.ok(r.out.split('\n').some((l) => l.startsWith(head)), head);
   }
   const bad = await captureCli(['setup-cuda', '--cuda', '11']);

@@ -437,7 +437,7 @@ test('Fine-Tune Lab in a real VS Code (code-server + Chromium)', { timeout: 900_
     await search.click();
     await page.keyboard.type('@ext:finetune-lab.finetune-lab');
     // The first rows of the list (it renders what is in view): the rest are below the fold.
-    for (const title of ['Device', 'Cpu Threads', 'Runs Folder', 'Default Strategies', 'Replay Share', 'Validation Share']) {
+    for (const title of ['Device', 'Cpu Threads', 'Gradient Checkpointing', 'Runs Folder', 'Default Strategies', 'Replay Share']) {
       await editor.locator('.setting-item-title', { hasText: title }).first().waitFor({ timeout: 20_000 });
     }
     await editor.locator('.settings-group-title-label, .settings-toc-container .monaco-list-row', { hasText: 'Fine-Tune Lab' }).first().waitFor({ timeout: 10_000 });

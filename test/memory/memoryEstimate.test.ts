@@ -2,7 +2,8 @@
 // known by hand; the estimate within 25% of the measured peak RSS of `ftlab train` on reduced
 // GPT-2, Llama and Qwen2 configs (each run in its own child process, so the RSS is its own);
 // `ftlab estimate --json`'s shape; `ftlab train` refusing a run that does not fit (before any run
-// folder exists) and running it with --ignore-memory-estimate; the available memory from cgroup files.
+// folder exists) and running it with --ignore-memory-estimate; gradient checkpointing suggested first
+// where it lowers the peak; the available memory from cgroup files.
 //
 // The CLI is bin/ftlab.js (dist/cli.js, built by `npm run build`); FTLAB_TEST_CLI points at another bundle.
 
@@ -15,6 +16,11 @@ import { Graph } from '../../src/engine/graph/graph';
 import { GraphBuilder } from '../../src/engine/graph/builder';
 import { graphPeak } from '../../src/engine/memory/graphLiveness';
 import { availableMemory, parseByteSize } from '../../src/engine/memory/availableMemory';
+import { memorySuggestions } from '../../src/engine/memory/memoryCheck';
+import { estimateTrainingMemory } from '../../src/engine/memory/memoryEstimate';
+import { parseHfConfig } from '../../src/engine/checkpoint/hfConfig';
+import { causalLMFromHf } from '../../src/engine/models/hfCausalLM';
+import { TRAINING_DEFAULTS } from '../../src/engine/train/trainingArguments';
 import { MemoryCase, peakReporter, writeRandomModel, writeTokenData } from '../../bench/memoryCases';
 import { scratchDir } from '../data/helpers';
 import { repoRoot } from '../foundation/repoRoot';
@@ -134,4 +140,16 @@ test('ftlab train refuses a run that does not fit, before any run folder exists,
   assert.equal(forced.status, 0, forced.stderr);
   assert.match(forced.stderr, /running anyway \(--ignore-memory-estimate\)/);
   assert.ok(existsSync(join(runDir, 'data', 'manifest.json')) || readdirSync(join(runDir, 'data')).length > 0, 'the data is in the run folder');
+});
+
+test('a long-sequence run that does not fit is told gradient checkpointing first; a run that has it is not', () => {
+  const model = causalLMFromHf(parseHfConfig({ ...gpt2, n_positions: 1024, n_layer: 12 }));
+  const input = { model, strategy: { kind: 'lora' as const }, lora: { rank: 8, alpha: 16, targetModules: ['c_attn'] }, args: { ...TRAINING_DEFAULTS, perDeviceTrainBatchSize: 4 }, seqLen: 1024 };
+  const peak = estimateTrainingMemory(input).peakBytes;
+  const [first] = memorySuggestions(input, peak / 2);
+  assert.equal(first.change, 'checkpointing');
+  assert.ok(first.peakBytes < 0.7 * peak, `with checkpointing ${first.peakBytes} vs ${peak}`);
+  assert.equal(first.peakBytes, estimateTrainingMemory({ ...input, args: { ...input.args, gradientCheckpointing: true } }).peakBytes);
+  const on = { ...input, args: { ...input.args, gradientCheckpointing: true } };
+  assert.ok(memorySuggestions(on, first.peakBytes / 2).every((s) => s.change !== 'checkpointing'));
 });

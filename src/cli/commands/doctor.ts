@@ -27,6 +27,8 @@ export function formatMachineReport(r: MachineReport): string {
   lines.push(`Fine-Tune Lab ${r.versions.finetuneLab}, Node.js ${r.versions.node}, onnxruntime-node ${r.versions.onnxruntimeNode ?? 'not found'} (${r.platform})`);
   const f = r.cpu.features;
   lines.push(`CPU: ${r.cpu.model}, ${r.cpu.threads} threads${f ? `; AVX2 ${yes(f.avx2)}, FMA ${yes(f.fma)}, AVX-512 ${yes(f.avx512f)}${f.avx512f ? ` (BW ${yes(f.avx512bw)}, VNNI ${yes(f.avx512vnni)}, BF16 ${yes(f.avx512bf16)})` : ''}, AMX ${yes(f.amxTile)}` : ''}`);
+  const rt = r.trainingRuntime;
+  lines.push(`Training runtime: ${rt.name === 'bound' ? `the IO-binding addon (${rt.addon}): parameters and optimizer state updated in place` : `onnxruntime-node's run(), which copies the parameters every step (the addon: ${rt.reason})`}`);
   lines.push(`Execution providers in onnxruntime-node: ${r.executionProviders.map((p) => `${p.name}${p.bundled ? '' : ' (needs its provider files)'}`).join(', ') || 'none (onnxruntime-node did not load)'}`);
   const missing = c.provider.files.filter((x) => !x.present).map((x) => x.name);
   const pr = c.provider.pairing;

@@ -178,7 +178,8 @@ export function trainSettings(f: FlagValues<typeof SPEC>): Omit<FineTuneJob, 'ru
 export function memoryRefusal(err: MemoryEstimateError): string {
   const { estimate, available, suggestions } = err.data;
   const ways = suggestions.map((s) => {
-    const what = s.change === 'batch' ? `--per-device-train-batch-size ${s.value}`
+    const what = s.change === 'checkpointing' ? '--gradient-checkpointing (the same results, more time per step)'
+      : s.change === 'batch' ? `--per-device-train-batch-size ${s.value}`
       : s.change === 'seqLen' ? `examples of at most ${s.value! + 1} tokens (shorten or split the longer ones)`
         : '--strategy lora';
     return `${what} (about ${formatBytes(s.peakBytes)}${s.fits ? '' : ', still too much'})`;

@@ -8,8 +8,11 @@ import { MemoryEstimate, MemoryEstimateInput, estimateTrainingMemory } from './m
 import { LORA_DEFAULT_TARGETS } from '../train/lora';
 
 export interface MemorySuggestion {
-  /** batch: per-device batch size; seqLen: tokens per row (shorter examples); lora: LoRA rank 8 on the default modules. */
-  change: 'batch' | 'seqLen' | 'lora';
+  /**
+   * checkpointing: gradient checkpointing on (the same results, more time per step); batch: per-device
+   * batch size; seqLen: tokens per row (shorter examples); lora: LoRA rank 8 on the default modules.
+   */
+  change: 'checkpointing' | 'batch' | 'seqLen' | 'lora';
   /** The new batch size or sequence length (absent for lora). */
   value?: number;
   peakBytes: number;
@@ -38,7 +41,8 @@ export class MemoryEstimateError extends Error {
   readonly code = 'memory-estimate-exceeds-available';
   constructor(readonly data: { estimate: MemoryEstimate; available: AvailableMemory; suggestions: MemorySuggestion[] }) {
     const { estimate, available, suggestions } = data;
-    const ways = suggestions.map((s) => (s.change === 'lora' ? 'LoRA adapters instead' : `${s.change === 'batch' ? 'batch size' : 'sequence length'} ${s.value}`) + ` (${formatBytes(s.peakBytes)})`);
+    const ways = suggestions.map((s) => (s.change === 'lora' ? 'LoRA adapters instead' : s.change === 'checkpointing' ? 'gradient checkpointing'
+      : `${s.change === 'batch' ? 'batch size' : 'sequence length'} ${s.value}`) + ` (${formatBytes(s.peakBytes)})`);
     super(`the run needs ${describeEstimate(estimate)}, more than the ${formatBytes(available.bytes)} available (${available.source})` +
       (ways.length ? `; lower it: ${ways.join(', ')}` : ''));
   }
@@ -47,6 +51,11 @@ export class MemoryEstimateError extends Error {
 /** Smaller settings that fit, the first of each kind found (or the smallest tried when none does). */
 export function memorySuggestions(input: MemoryEstimateInput, availableBytes: number): MemorySuggestion[] {
   const out: MemorySuggestion[] = [];
+  // First what changes no result: recomputing each block in the backward pass instead of keeping it.
+  if (!input.args.gradientCheckpointing) {
+    const peakBytes = estimateTrainingMemory({ ...input, args: { ...input.args, gradientCheckpointing: true } }).peakBytes;
+    if (peakBytes < estimateTrainingMemory(input).peakBytes) out.push({ change: 'checkpointing', peakBytes, fits: peakBytes <= availableBytes });
+  }
   const tryDown = (change: 'batch' | 'seqLen', from: number, min: number, with_: (v: number) => MemoryEstimateInput) => {
     let last: MemorySuggestion | null = null;
     for (let v = Math.floor(from / 2); v >= min; v = Math.floor(v / 2)) {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { CudaProbe, probeCuda } from './cuda';
 import { PROVIDER_BUILDS, Pairing, checkPairing } from './cudaProvider';
 import { CudaGap, DeviceChoice, cudaGaps, resolveDevice } from './device';
+import { addonPath, boundSessionUnavailable } from './boundSession';
 
 export const MACHINE_REPORT_FORMAT = 'ftlab-doctor';
 export const MACHINE_REPORT_VERSION = 1;
@@ -41,6 +42,11 @@ export interface MachineReport {
     gpuSource: CudaProbe['gpuSource'];
   };
   cpu: CpuReport;
+  /**
+   * How training runs ONNX Runtime: 'bound' through the IO-binding addon (parameters updated in place),
+   * else 'onnxruntime-node' (its copying run()), with why the addon is not used.
+   */
+  trainingRuntime: { name: 'bound' | 'onnxruntime-node'; addon: string | null; reason: string | null };
   /** What --device auto picks here, and why; env: FTLAB_DEVICE when set. */
   auto: DeviceChoice & { env: string | null };
 }
@@ -98,6 +104,12 @@ export async function machineReport(o: { appVersion: string; hash?: boolean; pro
       gpus: p.gpus, gpuSource: p.gpuSource,
     },
     cpu: cpuReport(),
+    trainingRuntime: trainingRuntime(),
     auto: { ...auto, env: process.env.FTLAB_DEVICE ?? null },
   };
+}
+
+function trainingRuntime(): MachineReport['trainingRuntime'] {
+  const reason = boundSessionUnavailable();
+  return { name: reason ? 'onnxruntime-node' : 'bound', addon: addonPath(), reason };
 }
