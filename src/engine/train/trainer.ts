@@ -68,7 +68,10 @@ async function trainRun(job: TrainJob, status: RunStatusRecorder): Promise<Train
     log(`resuming at step ${resume.step} (epoch ${resume.epoch}, batch ${resume.batchInEpoch} of it)`);
   }
   if (rows.replay) checkReplayCorpus(job.replay!.data, rows, T, log);
-  log(`training ${params.trainable.length} tensors (${params.frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}${K > 1 ? `, ${K} steps per run` : ''}${plan.l2sp ? `, L2-SP toward the pretrained weights (lambda ${plan.l2sp})` : ''}`);
+  log(`training ${params.trainable.length} tensors (${params.frozen.length} frozen) on ${runner.device}: ${totalSteps} steps, batch ${B}x${A}, sequence ${T}${K > 1 ? `, ${K} steps per run` : ''}${plan.l2sp ? `, L2-SP toward the pretrained weights (lambda ${plan.l2sp})` : ''}${args.gradientCheckpointing ? ', gradient checkpointing' : ''}`);
+  // Which ONNX Runtime path runs the step (ftlab doctor says why the addon is missing, when it is).
+  const rt = runner.runtime;
+  if (rt.name !== 'bound') log('runtime: onnxruntime-node\'s run(), which copies parameters and optimizer state every step (the IO-binding addon is not built or is off)');
   const validation = await Validation.create(job, params, plan, runner, resume !== null, log);
   const batches = new BatchSource(data, job.replay?.data, { rows, seqLen: T, accumulation: A, shuffle: args.shuffle, seed: args.seed }, resume ?? undefined);
 
