@@ -111,6 +111,28 @@ test('ftlab train takes pre-tokenized JSONL (input_ids, labels with -100)', asyn
   assert.match(nothing.stderr, /no checkpoint to resume from|no trainer_state/);
 });
 
+test('a run started with --gradient-checkpointing keeps it when resumed without the flag', async () => {
+  const dir = scratchDir('cli-checkpointing');
+  const { modelDir } = await modelFolder(dir);
+  const rows = [[5, 6, 7, 8, 9], [6, 7, 8, 9, 10], [7, 8, 9, 10, 11]].map((ids) => JSON.stringify({ input_ids: ids, labels: ids }));
+  const data = put(dir, 'tok.jsonl', rows.join('\n') + '\n');
+  const runDir = join(dir, 'run');
+  const first = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '2', '--threads', '1', '--gradient-checkpointing');
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /training .* gradient checkpointing/);
+  const resumed = ftlab('train', '--model', modelDir, '--data', data, '--out', runDir, '--max-steps', '3', '--threads', '1', '--resume');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming at step 2/);
+  assert.match(resumed.stderr, /training .* gradient checkpointing/);
+  assert.equal(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).training.gradientCheckpointing, true);
+  // A run started without it resumes without it.
+  const plain = join(dir, 'plain');
+  assert.equal(ftlab('train', '--model', modelDir, '--data', data, '--out', plain, '--max-steps', '2', '--threads', '1').status, 0);
+  const again = ftlab('train', '--model', modelDir, '--data', data, '--out', plain, '--max-steps', '3', '--threads', '1', '--resume');
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /gradient checkpointing/);
+});
+
 test('ftlab train explains bad input instead of a stack trace', async () => {
   const dir = scratchDir('cli-bad');
   const { modelDir } = await modelFolder(dir);
