@@ -16,7 +16,7 @@ struct Allocator; struct IoBinding; struct RunOptions; struct CudaOptions; struc
 
 // The C API's enums, by value.
 enum ElementType : int { kFloat = 1, kUint8 = 2, kInt8 = 3, kInt32 = 6, kInt64 = 7, kBool = 9, kFloat16 = 10, kDouble = 11, kUint32 = 12 };
-enum LogLevel : int { kVerbose = 0, kWarning = 2, kFatal = 4 };
+enum LogLevel : int { kWarning = 2, kFatal = 4 };
 enum OptLevel : int { kOptAll = 99 };
 enum AllocatorType : int { kDeviceAllocator = 0, kArenaAllocator = 1 };
 enum MemType : int { kMemTypeDefault = 0 };
@@ -32,7 +32,7 @@ using GetApiBaseFn = const ApiBase* (*)();
 
 // Slot numbers in OrtApi.
 enum Slot : int {
-  CreateStatus = 0, GetErrorMessage = 2, CreateEnv = 3, CreateSessionFromArray = 8,
+  GetErrorMessage = 2, CreateEnv = 3, CreateSessionFromArray = 8,
   CreateSessionOptions = 10, SetOptimizedModelFilePath = 11, SetSessionExecutionMode = 13, EnableProfiling = 14,
   EnableMemPattern = 16, DisableMemPattern = 17, DisableCpuMemArena = 19, SetSessionLogSeverityLevel = 22,
   SetSessionGraphOptimizationLevel = 23, SetIntraOpNumThreads = 24, SetInterOpNumThreads = 25,
@@ -47,7 +47,6 @@ enum Slot : int {
 };
 
 // Function types per slot.
-using CreateStatusFn = Status* (*)(int code, const char* msg);
 using GetErrorMessageFn = const char* (*)(const Status*);
 using CreateEnvFn = Status* (*)(int level, const char* logid, Env** out);
 using CreateSessionFromArrayFn = Status* (*)(const Env*, const void* data, size_t len, const SessionOptions*, Session** out);

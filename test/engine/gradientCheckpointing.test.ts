@@ -24,11 +24,9 @@ import { tensor } from '../../src/engine/runtime/session';
 import { TrainStepConfig, buildTrainStep } from '../../src/engine/train/trainStep';
 import { initLora, loraParams, loraTargets, LORA_DEFAULT_TARGETS } from '../../src/engine/train/lora';
 import { uniformRng } from '../../src/engine/random';
-import { Gpt2Config, gpt2Forward, gpt2Init, gpt2Params } from '../../src/engine/models/gpt2';
+import { gpt2Init } from '../../src/engine/models/gpt2';
 import { TRAINING_DEFAULTS, train } from '../../src/engine/train/trainer';
-import { prepareDataset } from '../../src/engine/data/prepareDataset';
-import { PreparedDataset } from '../../src/engine/data/preparedDataset';
-import { put, scratchDir, tinyTokenizer } from '../data/helpers';
+import { tinyRun } from '../runs/tinyRun';
 import { HF_FIXTURES } from '../checkpoint/fixturePaths';
 import { newBuilder } from './harness';
 
@@ -164,17 +162,7 @@ test('without the option the step graph is the one without it; with it, ONNX Run
 });
 
 test('a training run with gradient checkpointing makes the losses of one without it, and config.json says so', async () => {
-  const dir = scratchDir('gradient-checkpointing');
-  const pairs = [['sky', 'blue'], ['grass', 'green'], ['snow', 'white'], ['coal', 'black']];
-  const tok = await tinyTokenizer(dir, ['Q:', 'A:', 'what', 'color', 'is', ...pairs.flat()]);
-  const src = put(dir, 'colors.jsonl', pairs.map(([q, a]) => JSON.stringify({ question: `what color is ${q}`, answer: a })).join('\n') + '\n');
-  const ds = PreparedDataset.open((await prepareDataset({ source: { train: src }, tokenizer: tok, outDir: join(dir, 'prepared') })).dir);
-  const cfg: Gpt2Config = { vocabSize: tok.vocabSize, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEps: 1e-5, activation: 'tanh', embdDropout: 0.1, attnDropout: 0.1, residDropout: 0.1 };
-  const model: CausalLM = {
-    family: 'gpt2', params: gpt2Params(cfg), vocabSize: cfg.vocabSize, maxPositions: cfg.nPositions, nLayers: cfg.nLayer, kvHeads: cfg.nHead, headDim: cfg.nEmbd / cfg.nHead,
-    layerOf: (n) => (n.startsWith('h.') ? Number(n.split('.')[1]) : n.startsWith('ln_f') ? cfg.nLayer : -1),
-    forward: (c, p, ids, d) => gpt2Forward(c, d ? { ...cfg, embdDropout: d.embd, attnDropout: d.attn, residDropout: d.resid } : cfg, p, ids),
-  };
+  const { dir, model, cfg, ds } = await tinyRun('gradient-checkpointing', { nEmbd: 32, nLayer: 2, embdDropout: 0.1, attnDropout: 0.1, residDropout: 0.1 });
   const args = { ...TRAINING_DEFAULTS, device: 'cpu' as const, learningRate: 3e-3, maxSteps: 4, perDeviceTrainBatchSize: 2, shuffle: true, threads: 1, saveSteps: 0 };
   await train({ model, weights: gpt2Init(cfg, 7), data: ds, runDir: join(dir, 'kept'), args });
   await train({ model, weights: gpt2Init(cfg, 7), data: ds, runDir: join(dir, 'recomputed'), args: { ...args, gradientCheckpointing: true } });

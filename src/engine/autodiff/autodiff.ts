@@ -89,6 +89,8 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[], seed?: Val
   // key): ONNX Runtime cannot merge them with the originals (common-subexpression elimination would
   // undo the recomputation) nor run them before gY exists. Dropout masks are keyed by (key, site), so
   // the copies draw the forward's masks. Nodes that read no segment input (index tables) are not copied.
+  // A scalar read of v (its first element): a data dependency on v at the cost of one element.
+  const firstElement = (v: Value) => b.reshape(b.slice(b.reshape(v, [-1]), 0, 0, 1), []);
   const recompute = (seg: Segment) => {
     const gY = needs(seg.output) ? total(seg.output) : undefined;
     if (!gY) return;
@@ -99,7 +101,7 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[], seed?: Val
       if (feedsLoss.has(of.id)) feedsLoss.add(copy.id);
     };
     const copies = b.scope(`recompute/${seg.name}`, () => {
-      const zero = b.mul(b.reshape(b.slice(b.reshape(gY, [-1]), 0, 0, 1), []), b.scalar(0, gY.dtype)); // [] 0, after gY
+      const zero = b.mul(firstElement(gY), b.scalar(0, gY.dtype)); // [] 0, after gY
       const segNodes = nodes.slice(seg.start, seg.end);
       for (const x of seg.inputs) {
         if (segNodes.some((n) => n.inputs.includes(x))) mark(b.add(x, x.dtype === zero.dtype ? zero : b.cast(zero, x.dtype)), x);
@@ -121,7 +123,7 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[], seed?: Val
     // by a depth-first walk from the graph outputs, which would otherwise make every block's dX before
     // any block's dW and keep the activations those read (a few [B, T, C] per block) alive meanwhile.
     const after = paramGrads.length
-      ? b.scope(`recompute/${seg.name}`, () => b.mul(paramGrads.map((g) => b.reshape(b.slice(b.reshape(g, [-1]), 0, 0, 1), [])).reduce((p, q) => b.add(p, q)), b.scalar(0, paramGrads[0].dtype)))
+      ? b.scope(`recompute/${seg.name}`, () => b.mul(paramGrads.map(firstElement).reduce((p, q) => b.add(p, q)), b.scalar(0, paramGrads[0].dtype)))
       : null;
     for (const x of seg.inputs) {
       const copy = map.get(x.id);

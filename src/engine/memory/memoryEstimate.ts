@@ -68,7 +68,7 @@ import { stateNames } from '../optim/optimizer';
 import { evalLossGraph } from '../train/evalLoss';
 import { constantBytes, graphPeak, valueBytes } from './graphLiveness';
 import { boundSessionUnavailable } from '../runtime/boundSession';
-import { inPlaceSafe } from '../train/inPlace';
+import { stepBuffers } from '../train/inPlace';
 
 /** Node + ONNX Runtime + tokenizers + the CLI (fitted; a 36k-parameter model's run peaks at 111 MiB). */
 export const BASELINE_BYTES = 114 * 2 ** 20;
@@ -153,10 +153,7 @@ export function estimateTrainingMemory(input: MemoryEstimateInput): MemoryEstima
   const adopted = bound && (input.consumesWeights ?? true) && !(args.l2spWeight > 0) && cfg.layout === 'tensors' ? f32 * N : 0;
   let runtime: number;
   if (bound) {
-    const ins = step.inputs.groups.flatMap((g) => [g.params, ...g.state]);
-    const outs = step.outputs.groups.flatMap((g) => [g.params, ...g.state]);
-    const safe = inPlaceSafe(step.graph, ins.map((x, k) => [x, outs[k]] as const));
-    const spare = ins.reduce((n, x, k) => n + (safe[k] ? 0 : valueBytes(x)), 0);
+    const spare = stepBuffers(step).flat().reduce((n, x) => n + (x.inPlace ? 0 : valueBytes(x.input)), 0);
     runtime = (ARENA_FACTOR - 1) * L + spare + constantBytes(step.graph) + recomputeExtra;
   } else {
     runtime = (L - gradients - activations) + (ARENA_FACTOR - 1) * L + (JS_SETS - 1) * fed + constantBytes(step.graph) + recomputeExtra;

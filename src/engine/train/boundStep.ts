@@ -14,7 +14,7 @@ import { GraphBuilder } from '../graph/builder';
 import { toModelProto } from '../graph/serialize';
 import { BoundSession } from '../runtime/boundSession';
 import { SessionOptions } from '../runtime/session';
-import { inPlaceSafe } from './inPlace';
+import { StepBuffer, stepBuffers } from './inPlace';
 import { TrainStepConfig, TrainStepGraph } from './trainStep';
 
 type Floats = Float32Array | Float64Array;
@@ -36,14 +36,14 @@ export class BoundStep {
   private constructor(
     private readonly session: BoundSession,
     private readonly cfg: TrainStepConfig,
-    private readonly step: TrainStepGraph,
-    private readonly safe: boolean[][],
+    /** Per unit, per buffer: what the step reads, what replaces it, and whether in place (inPlace.ts). */
+    private readonly pairs: StepBuffer[][],
     readonly residency: Residency,
     private readonly options: SessionOptions,
     buffers: Floats[][],
   ) {
     const Arr = cfg.dtype === 'float64' ? Float64Array : Float32Array;
-    this.spare = residency === 'host' ? buffers.map((bufs, gi) => bufs.map((b, si) => (safe[gi][si] ? null : new Arr(b.length)))) : buffers.map((bufs) => bufs.map(() => null));
+    this.spare = buffers.map((bufs, gi) => bufs.map((b, si) => (residency === 'host' && !pairs[gi][si].inPlace ? new Arr(b.length) : null)));
   }
 
   /** Null when the addon is not there. `fixed`: inputs every run reads unchanged (frozen weights, L2-SP anchors), bound once. */
@@ -52,45 +52,40 @@ export class BoundStep {
     const session = BoundSession.create(model, o);
     if (!session) return null;
     for (const f of fixed) session.bindInput(f.name, cfg.dtype, f.shape, f.data);
-    const ins = step.inputs.groups.map((g) => [g.params, ...g.state]);
-    const outs = step.outputs.groups.map((g) => [g.params, ...g.state]);
-    const flat = inPlaceSafe(step.graph, ins.flatMap((xs, gi) => xs.map((x, si) => [x, outs[gi][si]] as const)));
-    let at = 0;
-    const safe = ins.map((xs) => xs.map(() => flat[at++]));
     // FTLAB_ORT_RESIDENCY=device|host overrides the default (tests take CUDA's path on the CPU with it).
     const env = process.env.FTLAB_ORT_RESIDENCY;
     const residency = o.residency ?? (env === 'device' || env === 'host' ? env : session.device === 'cuda' ? 'device' : 'host');
-    return new BoundStep(session, cfg, step, safe, residency, o, buffers);
+    return new BoundStep(session, cfg, stepBuffers(step), residency, o, buffers);
   }
 
   get device(): string { return this.session.device; }
   /** How many buffers are updated in place (the others are double-buffered). */
-  get inPlace(): number { return this.safe.flat().filter(Boolean).length; }
+  get inPlace(): number { return this.pairs.flat().filter((p) => p.inPlace).length; }
   /** False while the device holds values the host arrays do not have yet (device residency): syncToHost() first. */
   get hostCurrent(): boolean { return this.hostValid; }
 
   /** Runs the step on `buffers` (host arrays); returns the outputs bound to the CPU and the host arrays that now hold (or will hold, after syncToHost) the state. */
   async run(buffers: Floats[][], feeds: RunFeed[], returned: string[]): Promise<{ out: Record<string, unknown>; buffers: Floats[][] }> {
-    const { session: s, cfg, step } = this;
-    const ins = step.inputs.groups.map((g) => [g.params, ...g.state]);
-    const outs = step.outputs.groups.map((g) => [g.params, ...g.state]);
+    const { session: s, cfg, pairs } = this;
+    const bindInputs = (data: (gi: number, si: number) => Floats) => pairs.forEach((row, gi) => row.forEach(({ input: v }, si) => s.bindInput(v.name, cfg.dtype, v.shape, data(gi, si))));
+    const bindOutputTensors = (id: (gi: number, si: number) => number) => pairs.forEach((row, gi) => row.forEach(({ output: v }, si) => s.bindOutputTensor(v.name, id(gi, si))));
     let next = buffers;
     if (this.residency === 'host') {
       next = buffers.map((bufs, gi) => bufs.map((b, si) => this.spare[gi][si] ?? b));
-      ins.forEach((vs, gi) => vs.forEach((v, si) => s.bindInput(v.name, cfg.dtype, v.shape, buffers[gi][si])));
-      outs.forEach((vs, gi) => vs.forEach((v, si) => s.bindOutput(v.name, cfg.dtype, v.shape, next[gi][si])));
+      bindInputs((gi, si) => buffers[gi][si]);
+      pairs.forEach((row, gi) => row.forEach(({ output: v }, si) => s.bindOutput(v.name, cfg.dtype, v.shape, next[gi][si])));
     } else {
       this.ids ??= buffers.map((bufs) => bufs.map((b) => s.deviceTensor(cfg.dtype, [b.length])));
       const ids = this.ids;
       if (this.deviceValid) {
         // In place where safe; a pair that is not writes into its second tensor, and the two swap below.
-        this.spareIds ??= this.safe.map((row, gi) => row.map((ok, si) => (ok ? null : s.deviceTensor(cfg.dtype, [buffers[gi][si].length]))));
-        ins.forEach((vs, gi) => vs.forEach((v, si) => s.bindInputTensor(v.name, ids[gi][si])));
-        outs.forEach((vs, gi) => vs.forEach((v, si) => s.bindOutputTensor(v.name, this.spareIds![gi][si] ?? ids[gi][si])));
+        const spareIds = (this.spareIds ??= pairs.map((row, gi) => row.map((p, si) => (p.inPlace ? null : s.deviceTensor(cfg.dtype, [buffers[gi][si].length])))));
+        pairs.forEach((row, gi) => row.forEach(({ input: v }, si) => s.bindInputTensor(v.name, ids[gi][si])));
+        bindOutputTensors((gi, si) => spareIds[gi][si] ?? ids[gi][si]);
       } else {
         // The host arrays changed (first run, load): read them, write the device tensors.
-        ins.forEach((vs, gi) => vs.forEach((v, si) => s.bindInput(v.name, cfg.dtype, v.shape, buffers[gi][si])));
-        outs.forEach((vs, gi) => vs.forEach((v, si) => s.bindOutputTensor(v.name, ids[gi][si])));
+        bindInputs((gi, si) => buffers[gi][si]);
+        bindOutputTensors((gi, si) => ids[gi][si]);
       }
     }
     for (const f of feeds) s.bindInput(f.name, f.dtype, f.shape, f.data);

@@ -17,6 +17,7 @@
 // onnxruntime-node's copying run, bit for bit).
 
 import { Graph, Node, Value } from '../graph/graph';
+import type { TrainStepGraph } from './trainStep';
 
 /** Values read by `g`'s nodes (and their bodies), recursively, that belong to an enclosing graph. */
 function captured(g: Graph, into: Set<Value>): Set<Value> {
@@ -61,4 +62,17 @@ export function inPlaceSafe(graph: Graph, pairs: readonly (readonly [Value, Valu
     const before = ancestors(producer);
     return (readers.get(x) ?? []).every((r) => r === producer || before.has(r));
   });
+}
+
+/** A training step's state buffers, per unit ([params, ...state]): the input, the output that replaces it, and whether it may be written in place. */
+export interface StepBuffer { input: Value; output: Value; inPlace: boolean }
+
+export function stepBuffers(step: TrainStepGraph): StepBuffer[][] {
+  const rows = step.inputs.groups.map((g, gi) => {
+    const outs = [step.outputs.groups[gi].params, ...step.outputs.groups[gi].state];
+    return [g.params, ...g.state].map((input, si) => ({ input, output: outs[si] }));
+  });
+  const safe = inPlaceSafe(step.graph, rows.flat().map((r) => [r.input, r.output] as const));
+  let at = 0;
+  return rows.map((row) => row.map((r) => ({ ...r, inPlace: safe[at++] })));
 }
